@@ -1,0 +1,15 @@
+from django.contrib import admin
+
+from access.models import AuditEvent, Grant
+
+
+@admin.register(Grant)
+class GrantAdmin(admin.ModelAdmin):
+    list_display = ["dataset", "user", "granted_by", "created_at"]
+    raw_id_fields = ["dataset", "user"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "action", "target"]
+    list_filter = ["action"]

@@ -1,0 +1,25 @@
+"""Grants on private and restricted datasets, and the audit trail of who read what."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Grant(models.Model):
+    dataset = models.ForeignKey("catalog.Dataset", on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "user"], name="unique_grant")]
+
+
+class AuditEvent(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=32)  # download, submit, cancel, denied
+    target = models.CharField(max_length=200)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]

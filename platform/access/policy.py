@@ -1,0 +1,58 @@
+"""The one access policy every route uses (API, portal, downloads, jobs).
+
+- public: anyone may see and download.
+- private: the owner, grantees and staff may see and download.
+- restricted (real reference data): the owner, grantees and staff may see the metadata and
+  use it as a job input; its content is never downloadable, by anyone.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from access.models import AuditEvent
+from catalog.models import Dataset
+from jobs.models import Job
+
+
+def visible_datasets(user) -> QuerySet[Dataset]:
+    datasets = Dataset.objects.all()
+    if user.is_authenticated and user.is_staff:
+        return datasets
+    if not user.is_authenticated:
+        return datasets.filter(access=Dataset.Access.PUBLIC)
+    return datasets.filter(
+        Q(access=Dataset.Access.PUBLIC) | Q(owner=user) | Q(grants__user=user)
+    ).distinct()
+
+
+def can_view(user, dataset: Dataset) -> bool:
+    if dataset.access == Dataset.Access.PUBLIC:
+        return True
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or dataset.owner_id == user.pk or dataset.grants.filter(user=user).exists()
+
+
+def can_download(user, dataset: Dataset) -> bool:
+    return dataset.access != Dataset.Access.RESTRICTED and can_view(user, dataset)
+
+
+def can_use_as_input(user, dataset: Dataset) -> bool:
+    """Jobs on the platform may read any dataset their owner can see, restricted ones too."""
+    return can_view(user, dataset)
+
+
+def can_manage(user, dataset: Dataset) -> bool:
+    return user.is_authenticated and (user.is_staff or dataset.owner_id == user.pk)
+
+
+def visible_jobs(user) -> QuerySet[Job]:
+    if not user.is_authenticated:
+        return Job.objects.none()
+    jobs = Job.objects.all()
+    return jobs if user.is_staff else jobs.filter(owner=user)
+
+
+def audit(user, action: str, target: str, **details) -> None:
+    AuditEvent.objects.create(user=user if user.is_authenticated else None, action=action, target=target, details=details)

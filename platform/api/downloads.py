@@ -1,0 +1,30 @@
+"""Streaming version files out, checked against the manifest and the access policy."""
+
+from django.http import FileResponse, Http404
+from rest_framework.exceptions import PermissionDenied
+
+from access import policy
+from catalog import storage
+from catalog.models import DatasetVersion
+
+
+def version_file_response(request, version: DatasetVersion, path: str) -> FileResponse:
+    if not policy.can_view(request.user, version.dataset):
+        raise Http404("No such version.")
+    if not policy.can_download(request.user, version.dataset):
+        policy.audit(request.user, "denied", str(version), path=path)
+        raise PermissionDenied(
+            f"{version.dataset.slug} is restricted real data: it can be used by jobs on the platform "
+            "but never downloaded.")
+    if version.status != DatasetVersion.Status.READY:
+        raise Http404(f"Version {version} is {version.status}, not ready.")
+    # Only paths listed in the manifest are served: no path tricks reach storage.
+    entry = version.manifest_entry(path)
+    if entry is None:
+        raise Http404(f"{path!r} is not a file of {version}.")
+    policy.audit(request.user, "download", str(version), path=path)
+    response = FileResponse(storage.open_version_file(version.storage_prefix, path),
+                            as_attachment=True, filename=path.rsplit("/", 1)[-1])
+    response["Content-Length"] = str(entry["size"])
+    response["X-Checksum-SHA256"] = entry["sha256"]
+    return response

@@ -1,0 +1,81 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from access import policy
+from catalog.models import Dataset, DatasetVersion, Generator
+from jobs.models import Job
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    reference = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    versions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dataset
+        fields = ["slug", "title", "card", "modality", "kind", "access", "owner", "tags", "license",
+                  "reference", "versions", "created_at", "updated_at"]
+
+    def get_versions(self, dataset) -> list[dict]:
+        request = self.context["request"]
+        return [
+            {"id": v.pk, "number": v.number, "status": v.status,
+             "url": request.build_absolute_uri(reverse("api:version-detail", args=[v.pk]))}
+            for v in dataset.versions.order_by("-number")
+        ]
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    dataset = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    generator = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parents = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatasetVersion
+        fields = ["id", "dataset", "number", "status", "samples", "total_size", "summary", "files",
+                  "job", "generator", "parameters", "seed", "code_revision", "parents", "created_at"]
+
+    def get_parents(self, version) -> list[dict]:
+        return [{"version": link.parent_id, "dataset": link.parent.dataset.slug, "number": link.parent.number,
+                 "relation": link.relation} for link in version.parent_links.select_related("parent__dataset")]
+
+    def get_files(self, version) -> list[dict]:
+        """Sizes and checksums always; a download link only where the content may leave."""
+        request = self.context["request"]
+        downloadable = policy.can_download(request.user, version.dataset)
+        files = []
+        for entry in version.manifest.get("files", []):
+            item = dict(entry)
+            if downloadable:
+                item["download"] = request.build_absolute_uri(
+                    reverse("api:version-file", args=[version.pk, entry["path"]]))
+            files.append(item)
+        return files
+
+
+class GeneratorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Generator
+        fields = ["slug", "title", "kind", "modality", "description", "code_version", "source", "parameter_schema"]
+
+
+class JobSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    dataset = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    output_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = ["id", "type", "state", "progress", "progress_message", "parameters", "queue", "owner",
+                  "dataset", "output_version", "attempts", "error", "created_at", "started_at", "finished_at"]
+        read_only_fields = fields
+
+    def get_output_version(self, job) -> int | None:
+        version = getattr(job, "output_version", None)
+        return version.pk if version else None
+
+
+class JobCreateSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    parameters = serializers.JSONField(default=dict)

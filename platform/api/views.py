@@ -1,0 +1,101 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+
+from access import policy
+from api.downloads import version_file_response
+from api.serializers import (
+    DatasetSerializer,
+    GeneratorSerializer,
+    JobCreateSerializer,
+    JobSerializer,
+    VersionSerializer,
+)
+from catalog.models import DatasetVersion, Generator
+from jobs import service
+from jobs.types import JobTargetNotFound
+
+
+class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = DatasetSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        datasets = policy.visible_datasets(self.request.user).select_related("owner", "reference")
+        for name in ("kind", "modality", "access"):
+            if value := self.request.query_params.get(name):
+                datasets = datasets.filter(**{name: value})
+        return datasets
+
+    @action(detail=True)
+    def versions(self, request, slug=None):
+        dataset = self.get_object()
+        versions = dataset.versions.order_by("-number")
+        return Response(VersionSerializer(versions, many=True, context={"request": request}).data)
+
+
+class VersionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = VersionSerializer
+
+    def get_queryset(self):
+        visible = policy.visible_datasets(self.request.user)
+        return DatasetVersion.objects.filter(dataset__in=visible).select_related("dataset", "generator")
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, url_path=r"files/(?P<path>.+)", url_name="file")
+    def file(self, request, pk=None, path=None):
+        version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
+        return version_file_response(request, version, path)
+
+
+class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = GeneratorSerializer
+    queryset = Generator.objects.all()
+    lookup_field = "slug"
+
+    @extend_schema(request=dict, responses={201: JobSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def generate(self, request, slug=None):
+        """Submit a `generate` job; the body holds `params` and optionally `dataset`, `title`, `access`."""
+        body = request.data if isinstance(request.data, dict) else {}
+        job = service.submit(request.user, "generate", {**body, "generator": slug})
+        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Exception:
+            raise JobTargetNotFound(f"unknown generator {self.kwargs.get('slug')!r}") from None
+
+
+class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    def get_queryset(self):
+        jobs = policy.visible_jobs(self.request.user).select_related("owner", "dataset", "output_version")
+        if state := self.request.query_params.get("state"):
+            jobs = jobs.filter(state=state)
+        return jobs
+
+    def get_serializer_class(self):
+        return JobCreateSerializer if self.action == "create" else JobSerializer
+
+    @extend_schema(request=JobCreateSerializer, responses={201: JobSerializer})
+    def create(self, request, *args, **kwargs):
+        payload = JobCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = service.submit(request.user, payload.validated_data["type"], payload.validated_data["parameters"])
+        policy.audit(request.user, "submit", f"job {job.pk}", type=job.type)
+        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: JobSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def cancel(self, request, pk=None):
+        job = self.get_object()
+        if not service.cancel(job):
+            return Response({"detail": f"job is already {job.state}"}, status=status.HTTP_409_CONFLICT)
+        policy.audit(request.user, "cancel", f"job {job.pk}")
+        return Response(JobSerializer(job, context={"request": request}).data)

@@ -1,0 +1,23 @@
+"""Keeping the catalog's Generator rows in step with the generator registry."""
+
+from generators import registry
+from generators.spec import GeneratorSpec
+
+from catalog.models import Generator
+
+
+def sync_generator(spec: GeneratorSpec) -> Generator:
+    module = spec.run.__module__.split(".")[0]
+    row, _ = Generator.objects.update_or_create(
+        slug=spec.slug,
+        defaults={
+            "title": spec.title, "kind": spec.kind, "modality": spec.modality,
+            "description": spec.description, "parameter_schema": spec.schema,
+            "code_version": spec.version, "source": "builtin" if module == "generators" else module,
+        },
+    )
+    return row
+
+
+def sync_all_generators() -> list[Generator]:
+    return [sync_generator(spec) for spec in registry.all_specs()]

@@ -1,0 +1,149 @@
+"""The catalog: datasets, their immutable versions, generators, lineage and evaluations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Modality(models.TextChoices):
+    IMAGE = "image"
+    SCENE = "scene"
+    TABULAR = "tabular"
+
+
+class Dataset(models.Model):
+    class Kind(models.TextChoices):
+        REFERENCE = "reference", "reference (real)"
+        SYNTHETIC = "synthetic"
+
+    class Access(models.TextChoices):
+        PUBLIC = "public"
+        PRIVATE = "private", "private (owner and grantees)"
+        RESTRICTED = "restricted", "restricted (content never leaves the platform)"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    card = models.TextField(blank=True, help_text="Dataset card, in Markdown.")
+    modality = models.CharField(max_length=16, choices=Modality.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.PRIVATE)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="datasets")
+    tags = models.JSONField(default=list, blank=True)
+    license = models.CharField(max_length=100, blank=True)
+    # The real dataset a synthetic one is evaluated against.
+    reference = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="synthetic_datasets",
+        limit_choices_to={"kind": "reference"},
+    )
+    # Differential-privacy budget of a restricted dataset (None: no DP accounting).
+    epsilon_budget = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("portal:dataset", kwargs={"slug": self.slug})
+
+    def latest_ready_version(self) -> DatasetVersion | None:
+        return self.versions.filter(status=DatasetVersion.Status.READY).order_by("-number").first()
+
+
+class Generator(models.Model):
+    """The catalog's mirror of one entry of the generator registry (generators.registry)."""
+
+    class Kind(models.TextChoices):
+        RENDERER = "renderer"
+        REFINER = "refiner"
+        ADAPTER = "adapter"
+        FEEDBACK = "feedback"
+        TABULAR = "tabular"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    modality = models.CharField(max_length=16, choices=Modality.choices)
+    description = models.TextField(blank=True)
+    parameter_schema = models.JSONField(default=dict)
+    code_version = models.CharField(max_length=64)
+    source = models.CharField(max_length=200, default="builtin", help_text="builtin, or the plugin's distribution")
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class DatasetVersion(models.Model):
+    """One immutable version. Rows turn ``ready`` only after the manifest is written."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        READY = "ready"
+        FAILED = "failed"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # {"files": [{"path", "size", "sha256"}], "created_by": ...}; written last.
+    manifest = models.JSONField(default=dict, blank=True)
+    total_size = models.BigIntegerField(default=0)
+    samples = models.BigIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    preview = models.CharField(max_length=300, blank=True, help_text="Path of a preview image inside the version.")
+    storage_prefix = models.CharField(max_length=300, blank=True)
+    # Lineage.
+    job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="output_version")
+    generator = models.ForeignKey(Generator, null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
+    parameters = models.JSONField(default=dict, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    code_revision = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset__slug", "-number"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="unique_version_number")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug}@v{self.number}"
+
+    def manifest_entry(self, path: str) -> dict | None:
+        return next((f for f in self.manifest.get("files", []) if f["path"] == path), None)
+
+
+class VersionParent(models.Model):
+    class Relation(models.TextChoices):
+        GENERATED_BY = "generated-by"
+        REFINED_FROM = "refined-from"
+        FITTED_ON = "fitted-on"
+        TUNED_ON = "tuned-on"
+
+    child = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="parent_links")
+    parent = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="child_links")
+    relation = models.CharField(max_length=16, choices=Relation.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["child", "parent", "relation"], name="unique_version_parent")
+        ]
+
+
+class Evaluation(models.Model):
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="evaluations")
+    reference = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="evaluation")
+    evaluation_version = models.CharField(max_length=32, blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    # Paths (in dataset storage) of the rendered report files: {"html": ..., "pdf": ...}.
+    report_files = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,59 @@
+"""Turning a job's staged files into an immutable, ready DatasetVersion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from catalog import storage
+from catalog.models import Dataset, DatasetVersion, Generator, VersionParent
+from synthreg.revision import code_revision
+
+
+def publish_version(
+    *,
+    dataset: Dataset,
+    staging: Path,
+    key: str,
+    claim: Callable[[], None],
+    samples: int,
+    summary: dict[str, Any] | None = None,
+    preview: str | None = None,
+    generator: Generator | None = None,
+    parameters: dict[str, Any] | None = None,
+    seed: int | None = None,
+    job=None,
+    parents: Iterable[tuple[DatasetVersion, str]] = (),
+) -> DatasetVersion:
+    """Publish ``staging`` as the dataset's next version.
+
+    ``claim`` runs inside the transaction that creates the row and must raise if this
+    process no longer holds the job (cancelled, or taken over): then nothing is created
+    and the published files are removed again.
+    """
+    manifest = storage.build_manifest(staging)
+    prefix = f"{dataset.slug}/{key}"
+    storage.publish_tree(staging, prefix, manifest)
+    try:
+        with transaction.atomic():
+            claim()
+            Dataset.objects.select_for_update().get(pk=dataset.pk)
+            number = (dataset.versions.aggregate(m=Max("number"))["m"] or 0) + 1
+            version = DatasetVersion.objects.create(
+                dataset=dataset, number=number, status=DatasetVersion.Status.READY,
+                manifest=manifest, total_size=manifest["total_size"], samples=samples,
+                summary=summary or {}, preview=preview or "", storage_prefix=prefix,
+                job=job, generator=generator, parameters=parameters or {}, seed=seed,
+                code_revision=code_revision(),
+            )
+            VersionParent.objects.bulk_create(
+                VersionParent(child=version, parent=parent, relation=relation) for parent, relation in parents
+            )
+    except BaseException:
+        storage.remove_tree(prefix)
+        raise
+    return version

@@ -1,0 +1,154 @@
+"""Running one delivery of a job: claim it, run its type's function, publish, or fail cleanly.
+
+Delivery is at least once; effects are exactly once. A delivery claims the job with one
+conditional update and does nothing when the claim fails. A job whose holder died (its
+process is gone, or it went silent past the lease) can be claimed again, up to
+``SYNTHREG_JOB_MAX_ATTEMPTS`` times; after that it ends failed with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import time
+import traceback
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from jobs.models import Job
+from jobs.types import get_job_type
+
+log = logging.getLogger(__name__)
+State = Job.State
+
+
+class JobAborted(Exception):
+    """This process no longer holds the job (cancelled, or taken over after a lease expiry)."""
+
+
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def holder_is_gone(job: Job) -> bool:
+    host, _, pid = job.worker.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    lease = timedelta(seconds=settings.SYNTHREG_JOB_LEASE_SECONDS)
+    last_seen = job.heartbeat_at or job.started_at
+    return last_seen is None or timezone.now() - last_seen > lease
+
+
+def claim(job_id: str, worker: str) -> Job | None:
+    """Take the job for ``worker``, or return None if this delivery must do nothing."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        log.warning("job %s does not exist; dropping its message", job_id)
+        return None
+    now = timezone.now()
+    if job.state == State.QUEUED:
+        taken = Job.objects.filter(pk=job.pk, state=State.QUEUED).update(
+            state=State.RUNNING, attempts=F("attempts") + 1, worker=worker,
+            started_at=now, heartbeat_at=now,
+        )
+    elif job.state == State.RUNNING and holder_is_gone(job):
+        held = Job.objects.filter(pk=job.pk, state=State.RUNNING, worker=job.worker, attempts=job.attempts)
+        if job.attempts >= settings.SYNTHREG_JOB_MAX_ATTEMPTS:
+            held.update(
+                state=State.FAILED, finished_at=now,
+                error=f"The worker running this job died {job.attempts} times (killed, out of memory "
+                "or crashed) before it finished; giving up. Try fewer samples or a smaller batch.",
+            )
+            _clean_staging(job)
+            return None
+        log.warning("job %s: holder %s is gone; retrying (attempt %d)", job.pk, job.worker, job.attempts + 1)
+        taken = held.update(
+            state=State.RUNNING, attempts=F("attempts") + 1, worker=worker, heartbeat_at=now,
+        )
+    else:
+        return None
+    return Job.objects.get(pk=job.pk) if taken else None
+
+
+def staging_dir(job: Job) -> Path:
+    return Path(settings.SYNTHREG_STAGING_DIR) / str(job.pk)
+
+
+def _clean_staging(job: Job) -> None:
+    shutil.rmtree(staging_dir(job), ignore_errors=True)
+
+
+class JobRun:
+    """What a job type's ``run`` function gets: the row, a staging folder, progress, completion."""
+
+    PROGRESS_INTERVAL = 0.5  # seconds between progress writes
+
+    def __init__(self, job: Job, worker: str) -> None:
+        self.job = job
+        self.worker = worker
+        self.staging = staging_dir(job)
+        self._last_write = 0.0
+
+    def _held(self):
+        return Job.objects.filter(pk=self.job.pk, state=State.RUNNING, worker=self.worker)
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Record progress (throttled); raises JobAborted once the job is no longer ours."""
+        now = time.monotonic()
+        if fraction < 1.0 and now - self._last_write < self.PROGRESS_INTERVAL:
+            return
+        self._last_write = now
+        updated = self._held().update(
+            progress=min(max(float(fraction), 0.0), 1.0), progress_message=message[:200],
+            heartbeat_at=timezone.now(),
+        )
+        if not updated:
+            raise JobAborted(str(self.job.pk))
+
+    def complete(self) -> None:
+        """Mark the job succeeded; call inside the transaction that records its outputs."""
+        updated = self._held().update(
+            state=State.SUCCEEDED, progress=1.0, progress_message="done", finished_at=timezone.now(),
+        )
+        if not updated:
+            raise JobAborted(str(self.job.pk))
+
+
+def execute(job_id: str) -> None:
+    """Run one delivery of job ``job_id`` (the body of the Celery task)."""
+    worker = this_worker()
+    job = claim(job_id, worker)
+    if job is None:
+        return
+    run = JobRun(job, worker)
+    _clean_staging(job)  # an earlier try's leftovers
+    run.staging.mkdir(parents=True)
+    try:
+        get_job_type(job.type).run(run)
+    except JobAborted:
+        log.info("job %s was cancelled or taken over; stopping", job.pk)
+    except Exception as exc:  # the job failed; the delivery did its work
+        log.exception("job %s failed", job.pk)
+        Job.objects.filter(pk=job.pk, state=State.RUNNING, worker=worker).update(
+            state=State.FAILED, finished_at=timezone.now(), error=_describe(exc),
+        )
+    finally:
+        _clean_staging(job)
+
+
+def _describe(exc: Exception) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" (at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"

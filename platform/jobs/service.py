@@ -1,0 +1,77 @@
+"""Submitting, cancelling and re-sending jobs: the one path the API, portal and CLI share."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from generators.params import validate_params
+
+from jobs.models import Job
+from jobs.types import JobParameterError, get_job_type
+
+log = logging.getLogger(__name__)
+State = Job.State
+
+
+def submit(user, job_type: str, parameters: Any) -> Job:
+    """Validate, save and enqueue a job. Nothing is saved when validation fails."""
+    declared = get_job_type(job_type)
+    try:
+        checked = validate_params(declared.schema, parameters)
+    except ValueError as exc:
+        field = getattr(exc, "field", "parameters")
+        raise JobParameterError(f"parameters.{field}" if field != "parameters" else field, getattr(exc, "message", str(exc))) from None
+    prepared = declared.prepare(user, checked)
+    with transaction.atomic():
+        if prepared.dataset is not None and prepared.dataset.pk is None:
+            prepared.dataset.save()
+        job = Job.objects.create(
+            type=declared.name, owner=user, parameters=prepared.parameters,
+            queue=prepared.queue, dataset=prepared.dataset,
+        )
+        job.inputs.set(prepared.inputs)
+        enqueue(job)
+    return job
+
+
+def enqueue(job: Job) -> None:
+    """Send the job's message once the surrounding transaction commits (never if it rolls back)."""
+    transaction.on_commit(lambda: _send(job.pk, job.queue))
+
+
+def _send(job_id, queue: str) -> None:
+    from jobs.tasks import run_job
+
+    result = run_job.apply_async(args=[str(job_id)], queue=queue, task_id=str(job_id))
+    Job.objects.filter(pk=job_id).update(celery_task_id=result.id)
+
+
+def cancel(job: Job) -> bool:
+    """Cancel a queued or running job. A running one stops at its next progress report."""
+    updated = Job.objects.filter(pk=job.pk, state__in=[State.QUEUED, State.RUNNING]).update(
+        state=State.CANCELLED, finished_at=timezone.now(), error="cancelled by the user",
+    )
+    if updated:
+        from synthreg.celery import app
+
+        app.control.revoke(str(job.pk))
+    job.refresh_from_db()
+    return bool(updated)
+
+
+def requeue_orphans() -> int:
+    """Re-send every queued job, and every running job whose holder is gone."""
+    from jobs.runner import holder_is_gone
+
+    count = 0
+    for job in Job.objects.filter(state__in=[State.QUEUED, State.RUNNING]):
+        if job.state == State.RUNNING and not holder_is_gone(job):
+            continue
+        _send(job.pk, job.queue)
+        count += 1
+    if count:
+        log.info("re-sent %d job(s) found waiting in the database", count)
+    return count

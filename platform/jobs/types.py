@@ -1,0 +1,70 @@
+"""Every job type, declared once: name, parameter schema, queue and the function that runs it.
+
+The API, the portal's forms, the command line and the worker all read :data:`JOB_TYPES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from catalog.models import Dataset, DatasetVersion
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from jobs.runner import JobRun
+
+
+class JobParameterError(ValueError):
+    """Invalid job parameters; ``field`` is the dotted name of the offending parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class JobTargetNotFound(LookupError):
+    """A named generator, dataset or version does not exist (or is not visible): HTTP 404."""
+
+
+@dataclass
+class PreparedJob:
+    """A validated request, ready to be saved as a Job row."""
+
+    parameters: dict[str, Any]
+    queue: str
+    dataset: Dataset | None = None
+    inputs: list[DatasetVersion] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JobType:
+    name: str
+    title: str
+    description: str
+    # JSON Schema of the job's parameters (the outer object; nested generator
+    # parameters are checked against the generator's own schema by ``prepare``).
+    schema: dict[str, Any]
+    # Validate and resolve a request for ``user``; raises JobParameterError / JobTargetNotFound.
+    prepare: Callable[[AbstractBaseUser, dict[str, Any]], PreparedJob]
+    # Runs inside the worker; publishes outputs through ``run.complete``.
+    run: Callable[[JobRun], None]
+
+
+@cache
+def job_types() -> dict[str, JobType]:
+    """Every declared job type by name (imported lazily: declarations touch models)."""
+    from jobs.generate import GENERATE
+
+    return {job_type.name: job_type for job_type in (GENERATE,)}
+
+
+def get_job_type(name: str) -> JobType:
+    try:
+        return job_types()[name]
+    except KeyError:
+        known = ", ".join(sorted(job_types()))
+        raise JobParameterError("type", f"unknown job type {name!r}; known types: {known}") from None

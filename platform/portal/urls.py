@@ -1,0 +1,15 @@
+from django.urls import path
+
+from portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("datasets/<slug:slug>/", views.dataset_detail, name="dataset"),
+    path("jobs/", views.job_list, name="jobs"),
+    path("jobs/new/", views.job_new, name="job-new"),
+    path("jobs/<uuid:pk>/", views.job_detail, name="job"),
+    path("jobs/<uuid:pk>/progress/", views.job_progress, name="job-progress"),
+    path("jobs/<uuid:pk>/cancel/", views.job_cancel, name="job-cancel"),
+]

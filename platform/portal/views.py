@@ -1,0 +1,89 @@
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from generators import registry
+
+from access import policy
+from catalog.models import Dataset
+from jobs import service
+from jobs.types import JobParameterError, JobTargetNotFound
+
+
+def home(request):
+    datasets = policy.visible_datasets(request.user).select_related("owner").prefetch_related("versions")
+    kind = request.GET.get("kind")
+    if kind in Dataset.Kind.values:
+        datasets = datasets.filter(kind=kind)
+    return render(request, "portal/home.html", {"datasets": datasets, "kind": kind, "kinds": Dataset.Kind.choices})
+
+
+def dataset_detail(request, slug):
+    dataset = get_object_or_404(Dataset, slug=slug)
+    if not policy.can_view(request.user, dataset):
+        raise Http404("No such dataset.")
+    versions = dataset.versions.select_related("generator", "job").order_by("-number")
+    return render(request, "portal/dataset.html", {
+        "dataset": dataset, "versions": versions,
+        "downloadable": policy.can_download(request.user, dataset),
+    })
+
+
+@login_required
+def job_list(request):
+    jobs = policy.visible_jobs(request.user).select_related("dataset")[:200]
+    return render(request, "portal/jobs.html", {"jobs": jobs})
+
+
+def _visible_job(request, pk):
+    job = policy.visible_jobs(request.user).filter(pk=pk).select_related("dataset").first()
+    if job is None:
+        raise Http404("No such job.")
+    return job
+
+
+@login_required
+def job_detail(request, pk):
+    return render(request, "portal/job.html", {"job": _visible_job(request, pk)})
+
+
+@login_required
+def job_progress(request, pk):
+    """The live progress fragment, polled by htmx while the job runs."""
+    return render(request, "portal/_job_progress.html", {"job": _visible_job(request, pk)})
+
+
+@login_required
+@require_POST
+def job_cancel(request, pk):
+    job = _visible_job(request, pk)
+    if service.cancel(job):
+        messages.info(request, "Job cancelled.")
+    return redirect(job)
+
+
+@login_required
+def job_new(request):
+    specs = registry.all_specs()
+    form = {"generator": request.GET.get("generator", specs[0].slug if specs else ""), "params": "{}", "dataset": ""}
+    error = None
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "").strip() for key in form}
+        try:
+            params = json.loads(form["params"] or "{}")
+        except json.JSONDecodeError as exc:
+            error = f"params: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        else:
+            body = {"generator": form["generator"], "params": params}
+            if form["dataset"]:
+                body["dataset"] = form["dataset"]
+            try:
+                job = service.submit(request.user, "generate", body)
+            except (JobParameterError, JobTargetNotFound) as exc:
+                error = str(exc)
+            else:
+                return redirect(job)
+    return render(request, "portal/job_new.html", {"specs": specs, "form": form, "error": error}, status=400 if error else 200)
