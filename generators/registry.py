@@ -9,6 +9,8 @@ sees the same set.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -44,6 +46,18 @@ def load_plugins() -> None:
         if not isinstance(spec, GeneratorSpec):
             raise TypeError(f"entry point {entry.name!r} must name a GeneratorSpec, got {type(spec)!r}")
         register(spec)
+
+
+@contextmanager
+def temporarily_registered(spec: GeneratorSpec) -> Iterator[GeneratorSpec]:
+    """Make ``spec`` available inside the block, even after :func:`freeze` (tests, notebooks)."""
+    if spec.slug in _registry:
+        raise ValueError(f"generator {spec.slug!r} is already registered")
+    _registry[spec.slug] = spec
+    try:
+        yield spec
+    finally:
+        del _registry[spec.slug]
 
 
 def freeze() -> None:

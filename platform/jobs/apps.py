@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 
 class JobsConfig(AppConfig):
@@ -12,4 +14,6 @@ class JobsConfig(AppConfig):
 
         # Plugins join the built-ins once, then the registry is frozen for this process.
         registry.load_plugins()
+        for dotted_path in settings.SYNTHREG_GENERATORS:
+            registry.register(import_string(dotted_path))
         registry.freeze()

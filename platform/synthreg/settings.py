@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-VAR_DIR = Path(os.environ.get("SYNTHREG_VAR_DIR", BASE_DIR / "var")).resolve()
+# Under pytest, default to a separate folder so tests never touch a local run's data.
+_default_var = BASE_DIR / "var" / ("test" if "pytest" in sys.modules else "")
+VAR_DIR = Path(os.environ.get("SYNTHREG_VAR_DIR", _default_var)).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -26,6 +29,10 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 PRODUCTION = os.environ.get("SYNTHREG_ENV", "local") == "production"
 DEBUG = env_bool("DEBUG", False)
+
+
+# Extra generators by dotted path to a GeneratorSpec (beside built-ins and entry-point plugins).
+SYNTHREG_GENERATORS = [p for p in os.environ.get("SYNTHREG_GENERATORS", "").split(",") if p]
 
 
 def _secret_key() -> str:

@@ -1,0 +1,42 @@
+"""A controllable generator for job-machinery tests: slow steps, and an optional worker crash.
+
+Registered in the test process with ``registry.temporarily_registered`` and in worker
+processes through the ``SYNTHREG_GENERATORS`` setting.
+"""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from generators.spec import GenerateResult, GeneratorSpec
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "n": {"type": "integer", "minimum": 1, "default": 20},
+        "seed": {"type": "integer", "default": 0},
+        "step_seconds": {"type": "number", "minimum": 0, "default": 0.05},
+        # Kill the worker process after this many steps, on every attempt (-1: never).
+        "crash_after": {"type": "integer", "default": -1},
+    },
+}
+
+
+def run(params, out_dir: Path, progress) -> GenerateResult:
+    with open(out_dir / "samples.txt", "w") as fh:
+        for step in range(params["n"]):
+            if step == params["crash_after"]:
+                os.kill(os.getpid(), signal.SIGKILL)
+            fh.write(f"{params['seed']}:{step}\n")
+            fh.flush()
+            time.sleep(params["step_seconds"])
+            progress((step + 1) / params["n"], f"step {step + 1} of {params['n']}")
+    return GenerateResult(samples=params["n"])
+
+
+SLOW_SPEC = GeneratorSpec(
+    slug="test-slow", title="Slow test generator", kind="renderer", modality="tabular",
+    version="1", description="For job tests only.", schema=SCHEMA, run=run,
+)
