@@ -12,9 +12,9 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
-from generators import registry
 from rest_framework.test import APIClient
 
+from generators import registry
 from tests.support.generators import SLOW_SPEC
 
 REPO = Path(__file__).resolve().parents[1]

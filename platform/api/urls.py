@@ -13,6 +13,7 @@ router.register("generators", views.GeneratorViewSet, basename="generator")
 router.register("jobs", views.JobViewSet, basename="job")
 
 urlpatterns = [
+    path("versions/<int:pk>/files/<path:path>", views.version_file, name="version-file"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

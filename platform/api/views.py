@@ -1,8 +1,8 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
 from access import policy
@@ -44,11 +44,13 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
         visible = policy.visible_datasets(self.request.user)
         return DatasetVersion.objects.filter(dataset__in=visible).select_related("dataset", "generator")
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
-    @action(detail=True, url_path=r"files/(?P<path>.+)", url_name="file")
-    def file(self, request, pk=None, path=None):
-        version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
-        return version_file_response(request, version, path)
+@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@api_view(["GET"])
+@permission_classes([AllowAny])  # the access policy decides, per dataset
+def version_file(request, pk: int, path: str):
+    """Stream one file of a version, if its dataset's content may leave the platform."""
+    version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
+    return version_file_response(request, version, path)
 
 
 class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,9 +1,8 @@
 """Keeping the catalog's Generator rows in step with the generator registry."""
 
+from catalog.models import Generator
 from generators import registry
 from generators.spec import GeneratorSpec
-
-from catalog.models import Generator
 
 
 def sync_generator(spec: GeneratorSpec) -> Generator:

@@ -9,7 +9,6 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         from generators import registry
-
         from jobs import checks  # noqa: F401  (registers system checks)
 
         # Plugins join the built-ins once, then the registry is frozen for this process.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.text import slugify
-from generators import registry
-from generators.params import ParameterError
 
 from catalog.generator_rows import sync_generator
 from catalog.models import Dataset
 from catalog.publish import publish_version
+from generators import registry
+from generators.params import ParameterError
 from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob
 
 SCHEMA: dict[str, Any] = {

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from generators.params import validate_params
 
+from generators.params import validate_params
 from jobs.models import Job
 from jobs.types import JobParameterError, get_job_type
 

@@ -11,9 +11,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from catalog.models import Dataset, DatasetVersion
     from django.contrib.auth.models import AbstractBaseUser
 
+    from catalog.models import Dataset, DatasetVersion
     from jobs.runner import JobRun
 
 

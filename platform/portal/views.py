@@ -5,10 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from generators import registry
 
 from access import policy
 from catalog.models import Dataset
+from generators import registry
 from jobs import service
 from jobs.types import JobParameterError, JobTargetNotFound
 
