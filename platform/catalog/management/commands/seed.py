@@ -15,8 +15,10 @@ from catalog.generator_rows import sync_all_generators
 from catalog.models import Dataset
 from catalog.publish import publish_version
 from catalog.references import BUILTIN_REFERENCES
+from jobs import service
 
 SYSTEM_USER = "synthreg"
+DEMO_DATASET = "digits-demo"
 
 
 class Command(BaseCommand):
@@ -25,8 +27,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--demo-user", help="Also create this login (a local superuser) with the demo password.")
         parser.add_argument("--demo-password", default="synthreg-demo")
+        parser.add_argument("--demo-jobs", action="store_true",
+                            help="With --demo-user: queue a first generation job for a public demo dataset.")
 
-    def handle(self, *args, demo_user: str | None = None, demo_password: str = "", **options) -> None:
+    def handle(self, *args, demo_user: str | None = None, demo_password: str = "", demo_jobs: bool = False,
+               **options) -> None:
         User = get_user_model()
         system, _ = User.objects.get_or_create(username=SYSTEM_USER, defaults={"is_active": False})
         for generator in sync_all_generators():
@@ -52,6 +57,17 @@ class Command(BaseCommand):
             for dataset in Dataset.objects.filter(kind=Dataset.Kind.REFERENCE):
                 Grant.objects.get_or_create(dataset=dataset, user=user, defaults={"granted_by": system})
             self.stdout.write(f"login {demo_user} ({'created' if created else 'exists'})")
+            if demo_jobs:
+                self._queue_demo_job(user)
+
+    def _queue_demo_job(self, user) -> None:
+        if Dataset.objects.filter(slug=DEMO_DATASET).exists():
+            return
+        job = service.submit(user, "generate", {
+            "generator": "digits", "dataset": DEMO_DATASET, "access": "public", "reference": "sklearn-digits",
+            "title": "Rendered digits (demo)", "params": {"n": 2000, "seed": 0},
+        })
+        self.stdout.write(f"demo job {job.pk} queued: it becomes {DEMO_DATASET} v1 once the worker runs it")
 
     def _publish_reference(self, dataset: Dataset, reference) -> None:
         staging = Path(tempfile.mkdtemp(prefix="synthreg-seed-"))

@@ -1,0 +1,56 @@
+"""The portal in a real browser: log in, generate from a form, watch the live bar, find the version."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from catalog.models import Dataset
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page: Page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+
+
+def test_generate_from_the_portal_and_watch_it_finish(page: Page, live_server, user, filesystem_broker, start_worker):
+    start_worker(filesystem_broker)
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/new/")
+    page.select_option("#generator", "digits")
+    page.fill("#dataset", "browser-digits")
+    page.fill("#params", '{"n": 200, "seed": 5}')
+    page.click("button[type=submit]")
+
+    expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+/$"))
+    # The progress fragment is polled by htmx until the job ends.
+    expect(page.locator("#job-progress [data-state]")).to_have_text("succeeded", timeout=60_000)
+    page.click("text=browser-digits v1")
+    expect(page.locator("h1")).to_contain_text("Handwritten digits")
+    expect(page.locator("a", has_text="digits.npz")).to_be_visible()
+
+
+def test_bad_parameters_in_the_form_say_which_field(page: Page, live_server, user):
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/new/")
+    page.fill("#params", '{"n": 0}')
+    page.click("button[type=submit]")
+    expect(page.locator(".error")).to_contain_text("parameters.params.n")
+    page.fill("#params", "{oops")
+    page.click("button[type=submit]")
+    expect(page.locator(".error")).to_contain_text("not valid JSON")
+
+
+def test_anonymous_visitors_see_only_public_datasets(page: Page, live_server, user):
+    Dataset.objects.create(slug="open-data", title="Open data", modality="tabular", kind="synthetic",
+                           access="public", owner=user)
+    Dataset.objects.create(slug="secret-data", title="Secret data", modality="tabular", kind="synthetic",
+                           access="private", owner=user)
+    page.goto(live_server.url)
+    expect(page.locator("table")).to_contain_text("Open data")
+    expect(page.locator("table")).not_to_contain_text("Secret data")
+    assert page.goto(f"{live_server.url}/datasets/secret-data/").status == 404
