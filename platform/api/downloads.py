@@ -28,3 +28,21 @@ def version_file_response(request, version: DatasetVersion, path: str) -> FileRe
     response["Content-Length"] = str(entry["size"])
     response["X-Checksum-SHA256"] = entry["sha256"]
     return response
+
+
+REPORT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+# The report is our own static HTML with inline SVG: it needs no script and loads nothing.
+REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+def report_response(request, evaluation, kind: str) -> FileResponse:
+    if not policy.can_view(request.user, evaluation.version.dataset):
+        raise Http404("No such evaluation.")
+    if kind not in REPORT_TYPES or kind not in evaluation.report_files:
+        raise Http404(f"No {kind} report; available: {', '.join(sorted(evaluation.report_files))}.")
+    prefix, _, name = evaluation.report_files[kind].rpartition("/")
+    response = FileResponse(storage.open_version_file(prefix, name), content_type=REPORT_TYPES[kind],
+                            as_attachment=kind == "pdf", filename=f"report-{evaluation.version}.{kind}".replace("@", "-"))
+    response["Content-Security-Policy"] = REPORT_CSP
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response

@@ -2,7 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from access import policy
-from catalog.models import Dataset, DatasetVersion, Generator
+from catalog.models import Dataset, DatasetVersion, Evaluation, Generator
 from jobs.models import Job
 
 
@@ -79,3 +79,32 @@ class JobSerializer(serializers.ModelSerializer):
 class JobCreateSerializer(serializers.Serializer):
     type = serializers.CharField()
     parameters = serializers.JSONField(default=dict)
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    version = serializers.PrimaryKeyRelatedField(read_only=True)
+    dataset = serializers.CharField(source="version.dataset.slug", read_only=True)
+    reference = serializers.CharField(source="reference.dataset.slug", read_only=True)
+    report = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evaluation
+        fields = ["id", "version", "dataset", "reference", "job", "evaluation_version", "created_at", "results", "report"]
+
+    def get_report(self, evaluation) -> dict[str, str]:
+        request = self.context["request"]
+        return {kind: request.build_absolute_uri(reverse("api:evaluation-report", args=[evaluation.pk, kind]))
+                for kind in evaluation.report_files if kind in ("html", "pdf")}
+
+
+class LeaderboardEntrySerializer(serializers.Serializer):
+    evaluation = serializers.IntegerField(source="evaluation.pk")
+    dataset = serializers.CharField(source="evaluation.version.dataset.slug")
+    version = serializers.IntegerField(source="evaluation.version.number")
+    metric = serializers.CharField(allow_null=True)
+    tstr = serializers.FloatField(allow_null=True)
+    trtr = serializers.FloatField(allow_null=True)
+    ratio = serializers.FloatField(allow_null=True)
+    quality_score = serializers.FloatField(allow_null=True)
+    privacy_score = serializers.FloatField(allow_null=True)
+    privacy_gate = serializers.CharField(allow_null=True)

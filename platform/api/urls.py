@@ -11,9 +11,11 @@ router.register("datasets", views.DatasetViewSet, basename="dataset")
 router.register("versions", views.VersionViewSet, basename="version")
 router.register("generators", views.GeneratorViewSet, basename="generator")
 router.register("jobs", views.JobViewSet, basename="job")
+router.register("evaluations", views.EvaluationViewSet, basename="evaluation")
 
 urlpatterns = [
     path("versions/<int:pk>/files/<path:path>", views.version_file, name="version-file"),
+    path("evaluations/<int:pk>/report.<str:kind>", views.evaluation_report, name="evaluation-report"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -6,15 +6,18 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from access import policy
-from api.downloads import version_file_response
+from api.downloads import report_response, version_file_response
 from api.serializers import (
     DatasetSerializer,
+    EvaluationSerializer,
     GeneratorSerializer,
     JobCreateSerializer,
     JobSerializer,
+    LeaderboardEntrySerializer,
     VersionSerializer,
 )
-from catalog.models import DatasetVersion, Generator
+from catalog.leaderboard import leaderboard
+from catalog.models import Dataset, DatasetVersion, Evaluation, Generator
 from jobs import service
 from jobs.types import JobTargetNotFound
 
@@ -36,6 +39,16 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
         versions = dataset.versions.order_by("-number")
         return Response(VersionSerializer(versions, many=True, context={"request": request}).data)
 
+    @extend_schema(responses={200: LeaderboardEntrySerializer(many=True)})
+    @action(detail=True)
+    def leaderboard(self, request, slug=None):
+        """Synthetic versions evaluated against this reference dataset, best TSTR first."""
+        dataset = self.get_object()
+        if dataset.kind != Dataset.Kind.REFERENCE:
+            return Response({"detail": f"{dataset.slug} is not a reference dataset"}, status=status.HTTP_400_BAD_REQUEST)
+        entries = leaderboard(dataset, policy.visible_datasets(request.user))
+        return Response(LeaderboardEntrySerializer(entries, many=True).data)
+
 
 class VersionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = VersionSerializer
@@ -43,6 +56,27 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         visible = policy.visible_datasets(self.request.user)
         return DatasetVersion.objects.filter(dataset__in=visible).select_related("dataset", "generator")
+
+class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = EvaluationSerializer
+
+    def get_queryset(self):
+        evaluations = Evaluation.objects.filter(
+            version__dataset__in=policy.visible_datasets(self.request.user)
+        ).select_related("version__dataset", "reference__dataset")
+        if version := self.request.query_params.get("version"):
+            evaluations = evaluations.filter(version_id=version)
+        return evaluations
+
+
+@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@api_view(["GET"])
+@permission_classes([AllowAny])  # the access policy decides, per dataset
+def evaluation_report(request, pk: int, kind: str):
+    """The evaluation's report as HTML or PDF."""
+    evaluation = get_object_or_404(Evaluation.objects.select_related("version__dataset"), pk=pk)
+    return report_response(request, evaluation, kind)
+
 
 @extend_schema(responses={(200, "application/octet-stream"): bytes})
 @api_view(["GET"])

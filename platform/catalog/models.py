@@ -37,6 +37,8 @@ class Dataset(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="synthetic_datasets",
         limit_choices_to={"kind": "reference"},
     )
+    # A reference dataset's own privacy-gate thresholds, overriding the evaluation defaults.
+    privacy_thresholds = models.JSONField(default=dict, blank=True)
     # Differential-privacy budget of a restricted dataset (None: no DP accounting).
     epsilon_budget = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -28,12 +28,14 @@ def publish_version(
     seed: int | None = None,
     job=None,
     parents: Iterable[tuple[DatasetVersion, str]] = (),
+    on_published: Callable[[DatasetVersion], None] | None = None,
 ) -> DatasetVersion:
     """Publish ``staging`` as the dataset's next version.
 
     ``claim`` runs inside the transaction that creates the row and must raise if this
     process no longer holds the job (cancelled, or taken over): then nothing is created
-    and the published files are removed again.
+    and the published files are removed again. ``on_published`` runs in the same
+    transaction (e.g. to queue the version's evaluation, so it is never missed).
     """
     manifest = storage.build_manifest(staging)
     prefix = f"{dataset.slug}/{key}"
@@ -53,6 +55,8 @@ def publish_version(
             VersionParent.objects.bulk_create(
                 VersionParent(child=version, parent=parent, relation=relation) for parent, relation in parents
             )
+            if on_published:
+                on_published(version)
     except BaseException:
         storage.remove_tree(prefix)
         raise

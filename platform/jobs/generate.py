@@ -11,6 +11,7 @@ from catalog.models import Dataset
 from catalog.publish import publish_version
 from generators import registry
 from generators.params import ParameterError
+from jobs.evaluate import queue_evaluation
 from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob
 
 SCHEMA: dict[str, Any] = {
@@ -79,6 +80,7 @@ def run(job_run) -> None:
         dataset=job.dataset, staging=job_run.staging, key=str(job.pk), claim=job_run.complete,
         samples=result.samples, summary=result.summary, preview=result.preview,
         generator=sync_generator(spec), parameters=params, seed=params.get("seed"), job=job,
+        on_published=queue_evaluation,
     )
 
 

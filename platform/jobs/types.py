@@ -57,9 +57,10 @@ class JobType:
 @cache
 def job_types() -> dict[str, JobType]:
     """Every declared job type by name (imported lazily: declarations touch models)."""
+    from jobs.evaluate import EVALUATE
     from jobs.generate import GENERATE
 
-    return {job_type.name: job_type for job_type in (GENERATE,)}
+    return {job_type.name: job_type for job_type in (GENERATE, EVALUATE)}
 
 
 def get_job_type(name: str) -> JobType:

@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from access import policy
-from catalog.models import Dataset
+from catalog.leaderboard import leaderboard
+from catalog.models import Dataset, Evaluation
 from generators import registry
 from jobs import service
 from jobs.types import JobParameterError, JobTargetNotFound
@@ -25,11 +26,21 @@ def dataset_detail(request, slug):
     dataset = get_object_or_404(Dataset, slug=slug)
     if not policy.can_view(request.user, dataset):
         raise Http404("No such dataset.")
-    versions = dataset.versions.select_related("generator", "job").order_by("-number")
+    versions = list(dataset.versions.select_related("generator", "job").prefetch_related("evaluations").order_by("-number"))
+    for version in versions:
+        version.latest_evaluation = max(version.evaluations.all(), key=lambda e: e.created_at, default=None)
+    board = leaderboard(dataset, policy.visible_datasets(request.user)) if dataset.kind == Dataset.Kind.REFERENCE else []
     return render(request, "portal/dataset.html", {
-        "dataset": dataset, "versions": versions,
+        "dataset": dataset, "versions": versions, "leaderboard": board,
         "downloadable": policy.can_download(request.user, dataset),
     })
+
+
+def evaluation_detail(request, pk):
+    evaluation = get_object_or_404(Evaluation.objects.select_related("version__dataset", "reference__dataset"), pk=pk)
+    if not policy.can_view(request.user, evaluation.version.dataset):
+        raise Http404("No such evaluation.")
+    return render(request, "portal/evaluation.html", {"evaluation": evaluation, "results": evaluation.results})
 
 
 @login_required

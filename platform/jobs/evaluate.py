@@ -1,0 +1,149 @@
+"""The `evaluate` job: score a synthetic version against a real reference and keep the report.
+
+The reference is split once, by a recorded seed, into equal real-train and real-holdout
+halves; the library computes utility (TSTR vs TRTR), fidelity and privacy. The report
+(JSON, HTML, PDF) holds aggregates only, never real records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+
+from catalog import storage
+from catalog.loaders import load_arrays, load_table
+from catalog.models import Dataset, DatasetVersion, Evaluation
+from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob
+
+log = logging.getLogger(__name__)
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["version"],
+    "properties": {
+        "version": {"type": "integer", "description": "Id of the synthetic version to evaluate."},
+        "reference": {"type": "string", "description": "Slug of the real dataset (default: the dataset's reference)."},
+        "target": {"type": "string", "default": "target", "description": "Label column of tabular data."},
+        "seed": {"type": "integer", "minimum": 0, "default": 0, "description": "Seed of the real train/holdout split and the models."},
+    },
+}
+
+
+def prepare(user, params: dict[str, Any]) -> PreparedJob:
+    from access import policy
+
+    version = DatasetVersion.objects.select_related("dataset__reference").filter(pk=params["version"]).first()
+    if version is None or not policy.can_view(user, version.dataset):
+        raise JobTargetNotFound(f"no dataset version {params['version']}")
+    if version.status != DatasetVersion.Status.READY:
+        raise JobParameterError("parameters.version", f"{version} is {version.status}; only ready versions are evaluated")
+    reference = (Dataset.objects.filter(slug=params["reference"], kind=Dataset.Kind.REFERENCE).first()
+                 if params.get("reference") else version.dataset.reference)
+    if reference is None or not policy.can_use_as_input(user, reference):
+        raise JobParameterError("parameters.reference", "name a reference dataset you may use (the dataset has none)")
+    real = reference.latest_ready_version()
+    if real is None:
+        raise JobParameterError("parameters.reference", f"{reference.slug} has no ready version")
+    if reference.modality != version.dataset.modality:
+        raise JobParameterError("parameters.reference",
+                                f"{reference.slug} holds {reference.modality} data; {version} holds {version.dataset.modality}")
+    normalized = {**params, "reference": reference.slug, "reference_version": real.pk}
+    return PreparedJob(parameters=normalized, queue="cpu", dataset=version.dataset, inputs=[version, real])
+
+
+def split_indices(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Equal real-train and real-holdout halves, fixed by the seed."""
+    order = np.random.default_rng(seed).permutation(n)
+    half = n // 2
+    return np.sort(order[:half]), np.sort(order[half : 2 * half])
+
+
+def _split_record(train: np.ndarray, holdout: np.ndarray, seed: int) -> dict[str, Any]:
+    digest = hashlib.sha256(train.astype(np.int64).tobytes() + b"|" + holdout.astype(np.int64).tobytes())
+    return {"seed": seed, "train_size": int(train.size), "holdout_size": int(holdout.size), "sha256": digest.hexdigest()}
+
+
+def compute_report(version: DatasetVersion, real: DatasetVersion, params: dict[str, Any], progress) -> dict[str, Any]:
+    import evaluation
+
+    seed = params["seed"]
+    thresholds = real.dataset.privacy_thresholds or None
+    if version.dataset.modality == "tabular":
+        real_table, synthetic = load_table(real), load_table(version)
+        train, holdout = split_indices(len(real_table), seed)
+        report = evaluation.build_tabular_report(
+            real_table.iloc[train].reset_index(drop=True), real_table.iloc[holdout].reset_index(drop=True), synthetic,
+            target=params["target"] if params["target"] in real_table.columns else None,
+            thresholds=thresholds, epsilon=version.parameters.get("epsilon"),
+            epsilon_budget=real.dataset.epsilon_budget, random_state=seed, progress=progress,
+        )
+    else:
+        real_arrays, synthetic = load_arrays(real), load_arrays(version)
+        train, holdout = split_indices(len(real_arrays["labels"]), seed)
+        report = evaluation.build_image_report(
+            real_arrays["images"][train], real_arrays["labels"][train],
+            real_arrays["images"][holdout], real_arrays["labels"][holdout],
+            synthetic["images"], synthetic["labels"],
+            thresholds=thresholds, random_state=seed, progress=progress,
+        )
+    report["real_split"] = _split_record(train, holdout, seed)
+    report["subject"] = {"version": str(version), "reference": str(real)}
+    return report
+
+
+def run(job_run) -> None:
+    import evaluation
+
+    job = job_run.job
+    params = job.parameters
+    version = DatasetVersion.objects.select_related("dataset").get(pk=params["version"])
+    real = DatasetVersion.objects.select_related("dataset").get(pk=params["reference_version"])
+    report = compute_report(version, real, params, lambda f, m: job_run.progress(0.95 * f, m))
+    job_run.progress(0.96, "rendering the report")
+    out = job_run.staging
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    (out / "report.html").write_text(evaluation.render_html(report))
+    evaluation.render_pdf(report, out / "report.pdf")
+
+    prefix = f"{version.dataset.slug}/evaluations/{job.pk}"
+    storage.publish_tree(out, prefix, storage.build_manifest(out))
+    try:
+        with transaction.atomic():
+            job_run.complete()
+            Evaluation.objects.create(
+                version=version, reference=real, job=job, evaluation_version=evaluation.EVALUATION_VERSION,
+                results=report, report_files={name: f"{prefix}/report.{name}" for name in ("json", "html", "pdf")},
+            )
+    except BaseException:
+        storage.remove_tree(prefix)
+        raise
+
+
+def queue_evaluation(version: DatasetVersion) -> None:
+    """Evaluate a new synthetic version against its dataset's reference, as its owner."""
+    from jobs import service
+
+    dataset = version.dataset
+    if dataset.kind != Dataset.Kind.SYNTHETIC or dataset.reference is None:
+        return
+    try:
+        service.submit(dataset.owner, "evaluate", {"version": version.pk})
+    except (JobParameterError, JobTargetNotFound) as exc:
+        # The version stands without its report; say why instead of failing the publication.
+        log.warning("%s is not evaluated automatically: %s", version, exc)
+
+
+EVALUATE = JobType(
+    name="evaluate",
+    title="Evaluate a synthetic version",
+    description="TSTR vs TRTR utility, fidelity and privacy against a real reference, with a report.",
+    schema=SCHEMA,
+    prepare=prepare,
+    run=run,
+)
