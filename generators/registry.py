@@ -20,6 +20,8 @@ from generators.spec import GeneratorSpec
 ENTRY_POINT_GROUP = "synthreg.generators"
 
 _registry: dict[str, GeneratorSpec] = {}
+# Where each generator came from: "builtin", a plugin's distribution name, or a dotted path.
+_sources: dict[str, str] = {}
 _frozen = False
 
 
@@ -30,12 +32,13 @@ class UnknownGenerator(LookupError):
         self.slug = slug
 
 
-def register(spec: GeneratorSpec) -> GeneratorSpec:
+def register(spec: GeneratorSpec, source: str = "builtin") -> GeneratorSpec:
     if _frozen:
         raise RuntimeError(f"generator registry is frozen; cannot register {spec.slug!r}")
     if spec.slug in _registry and _registry[spec.slug] is not spec:
         raise ValueError(f"generator {spec.slug!r} is registered twice")
     _registry[spec.slug] = spec
+    _sources[spec.slug] = source
     return spec
 
 
@@ -45,7 +48,11 @@ def load_plugins() -> None:
         spec = entry.load()
         if not isinstance(spec, GeneratorSpec):
             raise TypeError(f"entry point {entry.name!r} must name a GeneratorSpec, got {type(spec)!r}")
-        register(spec)
+        register(spec, source=entry.dist.name if entry.dist else entry.value)
+
+
+def source_of(slug: str) -> str:
+    return _sources.get(slug, "builtin")
 
 
 @contextmanager

@@ -6,13 +6,12 @@ from generators.spec import GeneratorSpec
 
 
 def sync_generator(spec: GeneratorSpec) -> Generator:
-    module = spec.run.__module__.split(".")[0]
     row, _ = Generator.objects.update_or_create(
         slug=spec.slug,
         defaults={
             "title": spec.title, "kind": spec.kind, "modality": spec.modality,
             "description": spec.description, "parameter_schema": spec.schema,
-            "code_version": spec.version, "source": "builtin" if module == "generators" else module,
+            "code_version": spec.version, "source": registry.source_of(spec.slug),
         },
     )
     return row

@@ -14,5 +14,5 @@ class JobsConfig(AppConfig):
         # Plugins join the built-ins once, then the registry is frozen for this process.
         registry.load_plugins()
         for dotted_path in settings.SYNTHREG_GENERATORS:
-            registry.register(import_string(dotted_path))
+            registry.register(import_string(dotted_path), source=dotted_path)
         registry.freeze()

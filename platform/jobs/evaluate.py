@@ -139,6 +139,28 @@ def queue_evaluation(version: DatasetVersion) -> None:
         log.warning("%s is not evaluated automatically: %s", version, exc)
 
 
+def queue_stale_evaluations() -> list[DatasetVersion]:
+    """Queue an evaluation for each ready synthetic version with a reference whose newest
+    report was made by other evaluation code (or that has none), unless one is under way."""
+    from evaluation.version import EVALUATION_VERSION
+    from jobs.models import Job
+
+    busy = set(Job.objects.filter(type="evaluate", state__in=[Job.State.QUEUED, Job.State.RUNNING])
+               .values_list("parameters__version", flat=True))
+    queued = []
+    versions = DatasetVersion.objects.filter(
+        status=DatasetVersion.Status.READY, dataset__kind=Dataset.Kind.SYNTHETIC, dataset__reference__isnull=False,
+    ).select_related("dataset__reference", "dataset__owner").prefetch_related("evaluations")
+    for version in versions:
+        newest = max(version.evaluations.all(), key=lambda e: e.created_at, default=None)
+        if version.pk in busy or (newest and newest.evaluation_version == EVALUATION_VERSION):
+            continue
+        with transaction.atomic():
+            queue_evaluation(version)
+        queued.append(version)
+    return queued
+
+
 EVALUATE = JobType(
     name="evaluate",
     title="Evaluate a synthetic version",

@@ -4,6 +4,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from jobs import runner, service
+from jobs.evaluate import queue_stale_evaluations
 
 
 @shared_task(name="jobs.run_job", acks_late=True, reject_on_worker_lost=True)
@@ -16,3 +17,5 @@ def _requeue_orphans(**kwargs) -> None:
     # The database is the durable queue: a broker that lost messages (a restarted Redis
     # keeps nothing) is refilled from it whenever a worker starts.
     service.requeue_orphans()
+    # New evaluation code re-evaluates what older code reported on.
+    queue_stale_evaluations()

@@ -142,3 +142,17 @@ def test_leaderboard_ranks_by_tstr_and_hides_what_the_viewer_cannot_see(user, ot
             "summary": {"quality_score": 50, "privacy_score": 90}, "verdict": {"privacy_gate": "pass"}})
     board = api.get("/api/datasets/real-table/leaderboard/").json()
     assert [(row["dataset"], row["tstr"]) for row in board] == [("syn-table", 0.9), ("syn-table", 0.7)]
+
+
+def test_versions_are_re_evaluated_when_the_evaluation_code_changes(synthetic):
+    from evaluation.version import EVALUATION_VERSION
+    from jobs.evaluate import queue_stale_evaluations
+
+    current = publish_table(synthetic, noise_table(), "current")
+    outdated = publish_table(synthetic, noise_table(seed=2), "outdated")
+    never = publish_table(synthetic, noise_table(seed=3), "never")
+    real_version = synthetic.reference.latest_ready_version()
+    Evaluation.objects.create(version=current, reference=real_version, evaluation_version=EVALUATION_VERSION)
+    Evaluation.objects.create(version=outdated, reference=real_version, evaluation_version="0.0.0-old")
+    assert {v.pk for v in queue_stale_evaluations()} == {outdated.pk, never.pk}
+    assert queue_stale_evaluations() == []  # already queued: not twice
