@@ -109,7 +109,7 @@ def start_worker(tmp_path):
     """Start real `celery worker` processes against a broker; stopped at teardown."""
     processes: list[subprocess.Popen] = []
 
-    def start(broker: Broker, concurrency: int = 1) -> subprocess.Popen:
+    def start(broker: Broker, concurrency: int = 1, env: dict[str, str] | None = None) -> subprocess.Popen:
         log = tmp_path / f"worker-{len(processes)}.log"
         env = {
             **os.environ, **broker.env,
@@ -117,6 +117,7 @@ def start_worker(tmp_path):
             "SYNTHREG_VAR_DIR": str(settings.VAR_DIR),
             "SYNTHREG_GENERATORS": "tests.support.generators.SLOW_SPEC",
             "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+            **(env or {}),
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "synthreg", "worker", "-Q", "cpu,gpu",
@@ -131,9 +132,11 @@ def start_worker(tmp_path):
                 pytest.fail(f"worker did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
         process.log = log
+        _worker_logs.append(log)
         return process
 
     yield start
+    _worker_logs.clear()
     for process in processes:
         process.terminate()
     for process in processes:
@@ -143,10 +146,14 @@ def start_worker(tmp_path):
             process.kill()
 
 
-def wait_for(predicate, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
+def wait_for(predicate, timeout: float = 120, interval: float = 0.2, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := predicate():
             return value
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+    logs = "".join(f"\n--- {log.name} ---\n{log.read_text()[-4000:]}" for log in _worker_logs)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}{logs}")
+
+
+_worker_logs: list[Path] = []  # of the running test's workers, for timeout messages

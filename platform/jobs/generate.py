@@ -11,6 +11,7 @@ from catalog.models import Dataset
 from catalog.publish import publish_version
 from generators import registry
 from generators.params import ParameterError
+from jobs import shards
 from jobs.evaluate import queue_evaluation
 from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob
 
@@ -74,6 +75,8 @@ def run(job_run) -> None:
     job = job_run.job
     spec = registry.get(job.parameters["generator"])
     params = job.parameters["params"]
+    if shards.needs_shards(job):
+        return shards.run_parent(job_run, spec)
     job_run.progress(0.0, f"starting {spec.slug}")
     result = spec.run(params, job_run.staging, job_run.progress)
     publish_version(

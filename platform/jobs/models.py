@@ -35,10 +35,14 @@ class Job(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    # What a finished job reports beside its outputs (e.g. a shard's sample count).
+    result = models.JSONField(default=dict, blank=True)
     celery_task_id = models.CharField(max_length=64, blank=True)
     # The dataset a generating job publishes into, and the versions a job reads.
     dataset = models.ForeignKey("catalog.Dataset", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     inputs = models.ManyToManyField("catalog.DatasetVersion", blank=True, related_name="consumer_jobs")
+    # Shards of a large job are child jobs: claimed, retried and capped like any other.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="shards")
 
     class Meta:
         ordering = ["-created_at"]

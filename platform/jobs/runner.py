@@ -32,6 +32,10 @@ class JobAborted(Exception):
     """This process no longer holds the job (cancelled, or taken over after a lease expiry)."""
 
 
+class JobReleased(Exception):
+    """The job waits on other work (its shards) and was handed back, still running."""
+
+
 def this_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -63,15 +67,18 @@ def claim(job_id: str, worker: str) -> Job | None:
             state=State.RUNNING, attempts=F("attempts") + 1, worker=worker,
             started_at=now, heartbeat_at=now,
         )
+    elif job.state == State.RUNNING and job.worker == "":
+        # Released while its shards ran; a new delivery takes it up again (not a new attempt).
+        taken = Job.objects.filter(pk=job.pk, state=State.RUNNING, worker="").update(worker=worker, heartbeat_at=now)
     elif job.state == State.RUNNING and holder_is_gone(job):
         held = Job.objects.filter(pk=job.pk, state=State.RUNNING, worker=job.worker, attempts=job.attempts)
         if job.attempts >= settings.SYNTHREG_JOB_MAX_ATTEMPTS:
-            held.update(
+            if held.update(
                 state=State.FAILED, finished_at=now,
                 error=f"The worker running this job died {job.attempts} times (killed, out of memory "
                 "or crashed) before it finished; giving up. Try fewer samples or a smaller batch.",
-            )
-            _clean_staging(job)
+            ):
+                job_ended(job)
             return None
         log.warning("job %s: holder %s is gone; retrying (attempt %d)", job.pk, job.worker, job.attempts + 1)
         taken = held.update(
@@ -88,6 +95,16 @@ def staging_dir(job: Job) -> Path:
 
 def _clean_staging(job: Job) -> None:
     shutil.rmtree(staging_dir(job), ignore_errors=True)
+
+
+def job_ended(job: Job) -> None:
+    """Tidy up after a job ended without success: its shards stop, its parent hears of it."""
+    from jobs import shards
+
+    _clean_staging(job)
+    shards.stop_shards(job)
+    if job.parent_id:
+        shards.wake_parent(job.parent_id)
 
 
 class JobRun:
@@ -117,10 +134,22 @@ class JobRun:
         if not updated:
             raise JobAborted(str(self.job.pk))
 
-    def complete(self) -> None:
+    def lock(self) -> None:
+        """Write-lock this job's row for the rest of the transaction (first statement: SQLite too)."""
+        if not self._held().update(heartbeat_at=timezone.now()):
+            raise JobAborted(str(self.job.pk))
+
+    def release(self, message: str) -> JobReleased:
+        """Hand the job back, still running, until its shards wake it; raise what it returns."""
+        if not self._held().update(worker="", progress_message=message[:200], heartbeat_at=timezone.now()):
+            raise JobAborted(str(self.job.pk))
+        return JobReleased(message)
+
+    def complete(self, result: dict | None = None) -> None:
         """Mark the job succeeded; call inside the transaction that records its outputs."""
         updated = self._held().update(
             state=State.SUCCEEDED, progress=1.0, progress_message="done", finished_at=timezone.now(),
+            result=result or {},
         )
         if not updated:
             raise JobAborted(str(self.job.pk))
@@ -137,13 +166,16 @@ def execute(job_id: str) -> None:
     run.staging.mkdir(parents=True)
     try:
         get_job_type(job.type).run(run)
+    except JobReleased as released:
+        log.info("job %s released: %s", job.pk, released)
     except JobAborted:
         log.info("job %s was cancelled or taken over; stopping", job.pk)
     except Exception as exc:  # the job failed; the delivery did its work
         log.exception("job %s failed", job.pk)
-        Job.objects.filter(pk=job.pk, state=State.RUNNING, worker=worker).update(
+        if Job.objects.filter(pk=job.pk, state=State.RUNNING, worker=worker).update(
             state=State.FAILED, finished_at=timezone.now(), error=_describe(exc),
-        )
+        ):
+            job_ended(job)
     finally:
         _clean_staging(job)
 

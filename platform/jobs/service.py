@@ -55,9 +55,11 @@ def cancel(job: Job) -> bool:
         state=State.CANCELLED, finished_at=timezone.now(), error="cancelled by the user",
     )
     if updated:
+        from jobs.runner import job_ended
         from synthreg.celery import app
 
         app.control.revoke(str(job.pk))
+        job_ended(job)
     job.refresh_from_db()
     return bool(updated)
 

@@ -59,8 +59,9 @@ def job_types() -> dict[str, JobType]:
     """Every declared job type by name (imported lazily: declarations touch models)."""
     from jobs.evaluate import EVALUATE
     from jobs.generate import GENERATE
+    from jobs.shards import GENERATE_SHARD
 
-    return {job_type.name: job_type for job_type in (GENERATE, EVALUATE)}
+    return {job_type.name: job_type for job_type in (GENERATE, GENERATE_SHARD, EVALUATE)}
 
 
 def get_job_type(name: str) -> JobType:

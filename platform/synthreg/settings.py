@@ -162,6 +162,9 @@ SYNTHREG_JOB_MAX_ATTEMPTS = int(os.environ.get("SYNTHREG_JOB_MAX_ATTEMPTS", 3))
 # A running job whose worker is on another host is presumed lost when silent this long.
 SYNTHREG_JOB_LEASE_SECONDS = int(os.environ.get("SYNTHREG_JOB_LEASE_SECONDS", 600))
 
+# Generate jobs larger than this many samples fan out as shard jobs across workers.
+SYNTHREG_SHARD_SIZE = int(os.environ.get("SYNTHREG_SHARD_SIZE", 100_000))
+
 REDIS_URL = os.environ.get("REDIS_URL")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", SYNTHREG_JOB_MAX_SECONDS + 600))

@@ -79,7 +79,7 @@ def test_killed_worker_loses_nothing_and_the_job_is_retried(redis_broker, user, 
 def test_job_that_keeps_killing_its_worker_ends_failed_with_the_reason(redis_broker, user, start_worker):
     start_worker(redis_broker)
     job = service.submit(user, "generate", {"generator": "test-slow", "params": {"n": 10, "crash_after": 2}})
-    job = wait_for(lambda: finished(job.pk), timeout=120, message="the job to give up")
+    job = wait_for(lambda: finished(job.pk), timeout=300, message="the job to give up")
     assert job.state == Job.State.FAILED
     assert "died 3 times" in job.error
     assert job.attempts == settings.SYNTHREG_JOB_MAX_ATTEMPTS

@@ -20,6 +20,8 @@ SCHEMA = {
         "step_seconds": {"type": "number", "minimum": 0, "default": 0.05},
         # Kill the worker process after this many steps, on every attempt (-1: never).
         "crash_after": {"type": "integer", "default": -1},
+        # Raise an error at the first step (a job that fails cleanly).
+        "fail": {"type": "boolean", "default": False},
     },
 }
 
@@ -27,6 +29,8 @@ SCHEMA = {
 def run(params, out_dir: Path, progress) -> GenerateResult:
     with open(out_dir / "samples.txt", "w") as fh:
         for step in range(params["n"]):
+            if params["fail"]:
+                raise RuntimeError("asked to fail")
             if step == params["crash_after"]:
                 os.kill(os.getpid(), signal.SIGKILL)
             fh.write(f"{params['seed']}:{step}\n")

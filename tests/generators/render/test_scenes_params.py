@@ -1,0 +1,87 @@
+"""Scenes parameters: registration, errors naming the parameter, modalities, backgrounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from generators import registry
+from generators.params import ParameterError
+from generators.render.scenes import SCENES_SPEC, render_scenes
+from tests.generators.render.scenes_support import FLAT, params, render
+
+
+def test_registered_as_a_scene_renderer() -> None:
+    spec = registry.get("scenes")
+    assert spec is SCENES_SPEC and spec.kind == "renderer" and spec.modality == "scene"
+    defaults = registry.validate("scenes", {})
+    assert {"n", "seed"} <= set(defaults) and defaults["camera"]["fov_deg"] == {"min": 45, "max": 65}
+
+
+@pytest.mark.parametrize(("given", "field"), [
+    ({"modality": "xray"}, "modality"),
+    ({"camera": {"fov_deg": {"min": 5, "max": 60}}}, "camera.fov_deg.min"),
+    ({"camera": {"zoom": 2}}, "camera.zoom"),
+    ({"objects": {"count": {"min": 1}}}, "objects.count"),
+    ({"width": 4}, "width"),
+    ({"lighting": {"type": {"laser": 1}}}, "lighting.type.laser"),
+])
+def test_schema_errors_name_the_parameter(given: dict[str, Any], field: str) -> None:
+    with pytest.raises(ParameterError) as error:
+        registry.validate("scenes", given)
+    assert error.value.field == field
+
+
+@pytest.mark.parametrize(("given", "field"), [
+    ({"objects": {"count": {"min": 5, "max": 2}}}, "objects.count"),
+    ({"background": {"texture": {"checker": 0}}}, "background.texture"),
+])
+def test_inconsistent_distributions_name_the_parameter(given: dict[str, Any], field: str) -> None:
+    with pytest.raises(ParameterError) as error:
+        next(render_scenes(registry.validate("scenes", given)))
+    assert error.value.field == field
+
+
+def test_bad_backgrounds_are_refused() -> None:
+    with pytest.raises(ParameterError) as error:
+        next(render_scenes(params(), backgrounds=np.zeros((4, 4))))
+    assert error.value.field == "backgrounds"
+
+
+@pytest.mark.parametrize(("modality", "channels"), [("rgb", 3), ("grayscale", 1), ("infrared", 1),
+                                                    ("multispectral", 6)])
+def test_modalities_set_the_channels(modality: str, channels: int) -> None:
+    part = render(params(n=4, modality=modality, channels=6))[0]
+    assert part.images.shape == (4, channels, 64, 64)
+    assert part.images.std() > 0
+
+
+def test_infrared_objects_are_warmer_than_the_ground() -> None:
+    part = render(params(n=8, modality="infrared", **{k: v for k, v in FLAT.items() if k != "lighting"}))[0]
+    image = part.images[:, 0].astype(float)
+    targets = np.isin(part.instance_ids, np.arange(1, 7))
+    assert image[targets].mean() > image[part.instance_ids == 0].mean() + 40
+
+
+def test_provided_backgrounds_replace_the_ground() -> None:
+    backgrounds = np.full((2, 20, 30, 3), 200, dtype=np.uint8)
+    backgrounds[1] = 90
+    part = render(params(n=6, **FLAT), backgrounds=backgrounds)[0]
+    ground = part.instance_ids == 0
+    values = part.images.transpose(0, 2, 3, 1)[ground]
+    assert set(np.unique(values)) <= {89, 90, 91, 199, 200, 201}
+    assert np.isinf(part.depth[ground]).all()
+    # Objects are still drawn on top, with their labels.
+    assert (part.labels.visible_area.sum(1) > 0).all()
+
+
+def test_one_light_changes_shading_across_an_object() -> None:
+    lit = params(n=8, lighting={"type": {"point": 1}, "height": {"min": 3, "max": 3}},
+                 surface={"relief": {"min": 1, "max": 1}, "pattern": {"plain": 1}, "specular": {"min": 0, "max": 0}},
+                 camera={"noise_std": {"min": 0, "max": 0}})
+    part = render(lit)[0]
+    spreads = [part.images[i, :, part.instance_ids[i] == k].std()
+               for i in range(8) for k in range(1, 7) if (part.instance_ids[i] == k).sum() > 30]
+    assert np.median(spreads) > 3
