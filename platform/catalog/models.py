@@ -16,7 +16,7 @@ class Modality(models.TextChoices):
 class Dataset(models.Model):
     class Kind(models.TextChoices):
         REFERENCE = "reference", "reference (real)"
-        SYNTHETIC = "synthetic"
+        SYNTHETIC = "synthetic", "synthetic"
 
     class Access(models.TextChoices):
         PUBLIC = "public"

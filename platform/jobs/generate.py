@@ -8,6 +8,7 @@ from django.utils.text import slugify
 
 from catalog.generator_rows import sync_generator
 from catalog.models import Dataset
+from catalog.previews import write_preview
 from catalog.publish import publish_version
 from generators import registry
 from generators.params import ParameterError
@@ -79,9 +80,10 @@ def run(job_run) -> None:
         return shards.run_parent(job_run, spec)
     job_run.progress(0.0, f"starting {spec.slug}")
     result = spec.run(params, job_run.staging, job_run.progress)
+    preview = result.preview or (write_preview(job_run.staging) if spec.modality == "image" else None)
     publish_version(
         dataset=job.dataset, staging=job_run.staging, key=str(job.pk), claim=job_run.complete,
-        samples=result.samples, summary=result.summary, preview=result.preview,
+        samples=result.samples, summary=result.summary, preview=preview,
         generator=sync_generator(spec), parameters=params, seed=params.get("seed"), job=job,
         on_published=queue_evaluation,
     )

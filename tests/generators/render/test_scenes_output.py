@@ -35,8 +35,8 @@ def load_shards(out: Path) -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("scenes") / "out"
-    # 300 scenes: two shards, so image indexing across shards is exercised.
-    run(out, n=300, width=48, height=40, min_visible_fraction=0.05)
+    # 260 scenes at 128x128: two shards (256 + 4), so indexing across shards is exercised.
+    run(out, n=260, width=128, height=128, min_visible_fraction=0.05)
     return out
 
 
@@ -48,8 +48,11 @@ def test_coco_loads_and_agrees_with_the_arrays(dataset: Path) -> None:
     expected = ((arrays["role"] == ROLE_TARGET) & (arrays["amodal_area"] > 0)
                 & (arrays["visible_fraction"] >= 0.05))
     assert len(coco.anns) == expected.sum() > 0
-    assert len(coco.imgs) == len(arrays["images"]) == 300
-    shard_start = {name: i * 256 for i, name in enumerate(sorted({img["file_name"] for img in coco.imgs.values()}))}
+    assert len(coco.imgs) == len(arrays["images"]) == 260
+    shards = sorted({img["file_name"] for img in coco.imgs.values()})
+    sizes = [sum(img["file_name"] == name for img in coco.imgs.values()) for name in shards]
+    assert sizes == [256, 4]
+    shard_start = dict(zip(shards, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True))
     categories = coco.cats
     for ann in coco.anns.values():
         image = coco.imgs[ann["image_id"]]
@@ -66,15 +69,15 @@ def test_coco_loads_and_agrees_with_the_arrays(dataset: Path) -> None:
         assert len(ann["keypoints"]) == 3 * len(categories[ann["category_id"]]["keypoints"])
         np.testing.assert_allclose(ann["visible_fraction"], ann["area"] / ann["amodal_area"], atol=1e-6)
     # The semantic mask is the category of the visible instance.
-    lookup = np.concatenate([np.zeros((300, 1), int), arrays["category_id"]], 1)
-    semantic = np.take_along_axis(lookup, arrays["instance_ids"].reshape(300, -1).astype(int), 1)
+    lookup = np.concatenate([np.zeros((260, 1), int), arrays["category_id"]], 1)
+    semantic = np.take_along_axis(lookup, arrays["instance_ids"].reshape(260, -1).astype(int), 1)
     assert (semantic.reshape(arrays["semantic"].shape) == arrays["semantic"]).all()
 
 
 def test_scene_description_lists_every_object(dataset: Path) -> None:
     arrays = load_shards(dataset)
     lines = (dataset / "scenes.jsonl").read_text().splitlines()
-    assert len(lines) == 300
+    assert len(lines) == 260
     for index, line in enumerate(lines):
         scene = json.loads(line)
         active = np.nonzero(arrays["category_id"][index])[0]
