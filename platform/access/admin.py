@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from access.models import AuditEvent, Grant
+from access.models import AuditEvent, Grant, PrivacySpend
 
 
 @admin.register(Grant)
@@ -13,3 +13,9 @@ class GrantAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["at", "user", "action", "target"]
     list_filter = ["action"]
+
+
+@admin.register(PrivacySpend)
+class PrivacySpendAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "dataset", "job", "epsilon"]
+    raw_id_fields = ["dataset", "job"]

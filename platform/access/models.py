@@ -23,3 +23,16 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+class PrivacySpend(models.Model):
+    """One entry of a restricted dataset's privacy ledger: a job that read it, and its epsilon."""
+
+    dataset = models.ForeignKey("catalog.Dataset", on_delete=models.PROTECT, related_name="privacy_spends")
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="privacy_spends")
+    epsilon = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "job"], name="one_spend_per_job_and_dataset")]

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from access import ledger
 from generators.params import validate_params
 from jobs.models import Job
 from jobs.types import JobParameterError, get_job_type
@@ -33,6 +34,11 @@ def submit(user, job_type: str, parameters: Any) -> Job:
             queue=prepared.queue, dataset=prepared.dataset,
         )
         job.inputs.set(prepared.inputs)
+        for dataset in {version.dataset for version in prepared.inputs if version.dataset.access == "restricted"}:
+            try:
+                ledger.reserve(job, dataset, prepared.epsilon)
+            except ledger.BudgetExceeded as exc:
+                raise JobParameterError("parameters.epsilon", str(exc)) from None
         enqueue(job)
     return job
 
@@ -51,7 +57,12 @@ def _send(job_id, queue: str) -> None:
 
 def cancel(job: Job) -> bool:
     """Cancel a queued or running job. A running one stops at its next progress report."""
-    updated = Job.objects.filter(pk=job.pk, state__in=[State.QUEUED, State.RUNNING]).update(
+    never_ran = Job.objects.filter(pk=job.pk, state=State.QUEUED).update(
+        state=State.CANCELLED, finished_at=timezone.now(), error="cancelled by the user",
+    )
+    if never_ran:
+        ledger.refund(job)
+    updated = never_ran or Job.objects.filter(pk=job.pk, state=State.RUNNING).update(
         state=State.CANCELLED, finished_at=timezone.now(), error="cancelled by the user",
     )
     if updated:

@@ -38,6 +38,8 @@ class PreparedJob:
     queue: str
     dataset: Dataset | None = None
     inputs: list[DatasetVersion] = field(default_factory=list)
+    # Differential-privacy epsilon the job spends on each restricted input (0: it only reads).
+    epsilon: float = 0.0
 
 
 @dataclass(frozen=True)

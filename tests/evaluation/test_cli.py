@@ -8,11 +8,19 @@ import sys
 
 import pytest
 
+from evaluation.cli import main
+
 from .conftest import population
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "evaluation", *args], capture_output=True, text=True, timeout=300)
+
+
+def run_in_process(capsys, args: list[str]) -> tuple[int, str]:
+    """The same entry point without a new interpreter (bad input stops before any work)."""
+    code = main(args)
+    return code, capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +35,8 @@ def files(tmp_path_factory):
     return paths
 
 
-def args_for(files, **override) -> list[str]:
-    values = {"real-train": files["train"], "real-holdout": files["holdout"],
+def args_for(files, holdout=None, **override) -> list[str]:
+    values = {"real-train": files["train"], "real-holdout": holdout or files["holdout"],
               "synthetic": files["synthetic"], "target": "label",
               "out": files["root"] / "report.json"} | override
     return [part for key, value in values.items() for part in (f"--{key}", str(value))]
@@ -37,7 +45,7 @@ def args_for(files, **override) -> list[str]:
 def test_writes_json_html_and_pdf(files):
     out = files["root"]
     result = run(*args_for(files), "--html", str(out / "r.html"), "--pdf", str(out / "r.pdf"),
-                 "--threshold", "dcr_share=0.6", "--no-progress")
+                 "--threshold", "dcr_share=0.6", "--seeds", "1", "--no-progress")
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["schema"] == "synthreg.report/1" and report["thresholds"]["dcr_share"] == 0.6
@@ -59,17 +67,22 @@ def test_writes_json_html_and_pdf(files):
         (lambda root: None, "no such file"),
     ],
 )
-def test_bad_synthetic_file_exits_nonzero_with_a_clear_message(files, make, expected):
+def test_bad_synthetic_file_exits_nonzero_with_a_clear_message(files, make, expected, capsys):
     bad = files["root"] / "bad.csv"
     bad.unlink(missing_ok=True)
     make(files["root"])
-    result = run(*args_for(files, synthetic=bad))
+    code, err = run_in_process(capsys, args_for(files, synthetic=bad))
+    assert code == 2 and expected in err
+
+
+def test_missing_target_and_unknown_format(files, capsys):
+    code, err = run_in_process(capsys, args_for(files, target="nope"))
+    assert code == 2 and "target column 'nope'" in err
+    code, err = run_in_process(capsys, args_for(files, synthetic=files["root"] / "x.xlsx"))
+    assert code == 2 and "unknown format '.xlsx'" in err
+
+
+def test_process_exit_status_on_bad_input(files):
+    result = run(*args_for(files, holdout=files["root"] / "missing.parquet"))
     assert result.returncode == 2
-    assert expected in result.stderr and "Traceback" not in result.stderr
-
-
-def test_missing_target_and_unknown_format(files):
-    result = run(*args_for(files, target="nope"))
-    assert result.returncode == 2 and "target column 'nope'" in result.stderr
-    result = run(*args_for(files, synthetic=files["root"] / "x.xlsx"))
-    assert result.returncode == 2 and "unknown format '.xlsx'" in result.stderr
+    assert "real-holdout file" in result.stderr and "Traceback" not in result.stderr
