@@ -1,14 +1,15 @@
 """Streaming version files out, checked against the manifest and the access policy."""
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from rest_framework.exceptions import PermissionDenied
 
 from access import policy
+from api.archives import stream_version_zip
 from catalog import storage
 from catalog.models import DatasetVersion
 
 
-def version_file_response(request, version: DatasetVersion, path: str) -> FileResponse:
+def _check_download(request, version: DatasetVersion, path: str) -> None:
     if not policy.can_view(request.user, version.dataset):
         raise Http404("No such version.")
     if not policy.can_download(request.user, version.dataset):
@@ -18,6 +19,18 @@ def version_file_response(request, version: DatasetVersion, path: str) -> FileRe
             "but never downloaded.")
     if version.status != DatasetVersion.Status.READY:
         raise Http404(f"Version {version} is {version.status}, not ready.")
+
+
+def version_archive_response(request, version: DatasetVersion) -> StreamingHttpResponse:
+    _check_download(request, version, "*")
+    policy.audit(request.user, "download", str(version), path="*")
+    response = StreamingHttpResponse(stream_version_zip(version), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{version.dataset.slug}-v{version.number}.zip"'
+    return response
+
+
+def version_file_response(request, version: DatasetVersion, path: str) -> FileResponse:
+    _check_download(request, version, path)
     # Only paths listed in the manifest are served: no path tricks reach storage.
     entry = version.manifest_entry(path)
     if entry is None:

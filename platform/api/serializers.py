@@ -30,15 +30,22 @@ class VersionSerializer(serializers.ModelSerializer):
     generator = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     parents = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
+    archive = serializers.SerializerMethodField()
 
     class Meta:
         model = DatasetVersion
-        fields = ["id", "dataset", "number", "status", "samples", "total_size", "summary", "files",
+        fields = ["id", "dataset", "number", "status", "samples", "total_size", "summary", "files", "archive",
                   "job", "generator", "parameters", "seed", "code_revision", "parents", "created_at"]
 
     def get_parents(self, version) -> list[dict]:
         return [{"version": link.parent_id, "dataset": link.parent.dataset.slug, "number": link.parent.number,
                  "relation": link.relation} for link in version.parent_links.select_related("parent__dataset")]
+
+    def get_archive(self, version) -> str | None:
+        request = self.context["request"]
+        if version.status != "ready" or not policy.can_download(request.user, version.dataset):
+            return None
+        return request.build_absolute_uri(reverse("api:version-archive", args=[version.pk]))
 
     def get_files(self, version) -> list[dict]:
         """Sizes and checksums always; a download link only where the content may leave."""

@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from access import policy
-from api.downloads import report_response, version_file_response
+from api.downloads import report_response, version_archive_response, version_file_response
 from api.serializers import (
     DatasetSerializer,
     EvaluationSerializer,
@@ -76,6 +76,15 @@ def evaluation_report(request, pk: int, kind: str):
     """The evaluation's report as HTML or PDF."""
     evaluation = get_object_or_404(Evaluation.objects.select_related("version__dataset"), pk=pk)
     return report_response(request, evaluation, kind)
+
+
+@extend_schema(responses={(200, "application/zip"): bytes})
+@api_view(["GET"])
+@permission_classes([AllowAny])  # the access policy decides, per dataset
+def version_archive(request, pk: int):
+    """The whole version (its files and manifest) as one streamed zip."""
+    version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
+    return version_archive_response(request, version)
 
 
 @extend_schema(responses={(200, "application/octet-stream"): bytes})

@@ -74,3 +74,27 @@ def test_jobs_are_visible_to_their_owner_only(api, other_user):
     assert api.get(f"/api/jobs/{job_id}/").status_code == 200
     assert client_for(other_user).get(f"/api/jobs/{job_id}/").status_code == 404
     assert client_for(other_user).post(f"/api/jobs/{job_id}/cancel/").status_code == 404
+
+
+def test_a_whole_version_streams_as_a_zip_matching_its_manifest(user):
+    import hashlib
+    import io
+    import zipfile
+
+    _, version = make_dataset(user, "zipped", "public")
+    client = client_for(user)
+    body = client.get(f"/api/versions/{version.pk}/").json()
+    response = client.get(body["archive"])
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.testzip() is None
+    for entry in version.manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+    assert "manifest.json" in archive.namelist()
+
+
+def test_restricted_versions_have_no_archive(user):
+    _, version = make_dataset(user, "real-zip", "restricted", kind="reference")
+    client = client_for(user)
+    assert client.get(f"/api/versions/{version.pk}/").json()["archive"] is None
+    assert client.get(f"/api/versions/{version.pk}/archive.zip").status_code == 403
