@@ -1,0 +1,71 @@
+"""The contract every registered generator must pass (in the manner of scikit-learn's estimator checks).
+
+Run over every entry of the registry, so a new built-in or plugin is checked by being registered.
+"""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from generators import registry
+from generators.params import ParameterError
+from generators.spec import GenerateResult
+
+SPECS = registry.all_specs()
+SMALL = {"n": 6}
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run(spec, tmp_path: Path, name: str, **overrides) -> tuple[GenerateResult, Path, list[float]]:
+    out = tmp_path / name
+    out.mkdir()
+    fractions: list[float] = []
+    params = registry.validate(spec.slug, {**SMALL, **overrides})
+    result = spec.run(params, out, lambda fraction, message: fractions.append(fraction))
+    return result, out, fractions
+
+
+def test_there_are_builtin_generators():
+    assert {"digits", "scenes"} <= {spec.slug for spec in SPECS}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_schema_is_valid_and_complete_with_defaults(spec):
+    Draft202012Validator.check_schema(spec.schema)
+    assert spec.schema.get("additionalProperties") is False, "unknown parameters must be refused"
+    assert {"n", "seed"} <= set(spec.schema["properties"])
+    missing = [name for name, prop in spec.schema["properties"].items() if "default" not in prop]
+    assert not missing, f"parameters without a default: {missing}"
+    assert registry.validate(spec.slug, {})["n"] >= 1
+    assert spec.kind in ("renderer", "refiner", "adapter", "feedback", "tabular")
+    assert spec.queue in ("cpu", "gpu") and spec.version
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_invalid_parameters_name_the_parameter(spec):
+    with pytest.raises(ParameterError) as unknown:
+        registry.validate(spec.slug, {"no_such_parameter": 1})
+    assert unknown.value.field == "no_such_parameter"
+    with pytest.raises(ParameterError) as wrong:
+        registry.validate(spec.slug, {"n": "six"})
+    assert wrong.value.field == "n"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_same_seed_same_bytes_other_seed_other_bytes(spec, tmp_path):
+    first, out1, fractions = run(spec, tmp_path, "a", seed=11)
+    _, out2, _ = run(spec, tmp_path, "b", seed=11)
+    _, out3, _ = run(spec, tmp_path, "c", seed=12)
+    assert first.samples == SMALL["n"]
+    assert digest(out1) and digest(out1) == digest(out2)
+    assert digest(out1) != digest(out3)
+    assert fractions and fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    assert all(0.0 <= f <= 1.0 for f in fractions)
+    if first.preview:
+        assert (out1 / first.preview).is_file()
