@@ -75,7 +75,8 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = ["id", "type", "state", "progress", "progress_message", "parameters", "queue", "owner",
-                  "dataset", "output_version", "attempts", "error", "created_at", "started_at", "finished_at"]
+                  "dataset", "output_version", "parent", "attempts", "error", "created_at", "started_at",
+                  "finished_at"]
         read_only_fields = fields
 
     def get_output_version(self, job) -> int | None:

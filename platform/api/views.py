@@ -123,6 +123,10 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         jobs = policy.visible_jobs(self.request.user).select_related("owner", "dataset", "output_version")
         if state := self.request.query_params.get("state"):
             jobs = jobs.filter(state=state)
+        if self.action == "list":
+            # Shards are listed under their job: ?parent=<id>.
+            parent = self.request.query_params.get("parent")
+            jobs = jobs.filter(parent=parent) if parent else jobs.filter(parent__isnull=True)
         return jobs
 
     def get_serializer_class(self):

@@ -45,7 +45,7 @@ def evaluation_detail(request, pk):
 
 @login_required
 def job_list(request):
-    jobs = policy.visible_jobs(request.user).select_related("dataset")[:200]
+    jobs = policy.visible_jobs(request.user).filter(parent__isnull=True).select_related("dataset")[:200]
     return render(request, "portal/jobs.html", {"jobs": jobs})
 
 

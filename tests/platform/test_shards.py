@@ -58,3 +58,15 @@ def test_a_failing_shard_fails_the_job_and_publishes_nothing(redis_broker, user,
     wait_for(lambda: all(c.finished for c in job.shards.all()), message="every shard to end")
     assert not DatasetVersion.objects.filter(dataset=job.dataset).exists()
     assert not shards_root(job.pk).exists()
+
+
+def test_shards_are_listed_under_their_job_not_beside_it(api, user):
+    parent = service.submit(user, "generate", {"generator": "digits", "params": {"n": 10}})
+    child = Job.objects.create(type="generate-shard", owner=user, parent=parent, parameters={"shard": 0})
+    assert [j["id"] for j in api.get("/api/jobs/").json()["results"]] == [str(parent.pk)]
+    assert [j["id"] for j in api.get(f"/api/jobs/?parent={parent.pk}").json()["results"]] == [str(child.pk)]
+
+
+def test_shard_jobs_cannot_be_submitted_directly(api):
+    response = api.post("/api/jobs/", {"type": "generate-shard", "parameters": {}}, format="json")
+    assert response.status_code == 400 and "type" in response.json()
