@@ -1,0 +1,90 @@
+"""Access checks generated for every view: a new route without an entry here fails this test.
+
+Alice owns a private synthetic dataset (with a version, an evaluation and a job) evaluated
+against a restricted reference. Anonymous visitors and Bob must see none of it anywhere.
+"""
+
+import pytest
+from django.urls import URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from catalog.models import Dataset, Evaluation
+from jobs import service
+from tests.platform.test_evaluate_job import noise_table, publish_table
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_VIEWS = {"api:api-root", "api:schema", "api:docs", "api:redoc", "api:generator-list",
+                "api:generator-detail", "portal:home", "api:dataset-list", "api:version-list",
+                "api:evaluation-list", "api:job-list", "portal:jobs", "portal:job-new"}
+WRITE_VIEWS = {"api:job-cancel": "post", "portal:job-cancel": "post", "api:generator-generate": "post"}
+
+
+def route_names() -> set[str]:
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif namespace in ("api", "portal"):
+                yield f"{namespace}:{pattern.name}"
+    return set(walk(get_resolver().url_patterns))
+
+
+@pytest.fixture
+def private_world(user, django_user_model):
+    keeper = django_user_model.objects.create_user("keeper")
+    reference = Dataset.objects.create(slug="hidden-real", title="Hidden real", modality="tabular",
+                                       kind="reference", access="restricted", owner=keeper)
+    real_version = publish_table(reference, noise_table(), "v1")
+    dataset = Dataset.objects.create(slug="alice-secret", title="Alice secret", modality="tabular",
+                                     kind="synthetic", access="private", owner=user, reference=reference)
+    version = publish_table(dataset, noise_table(seed=3), "v1")
+    evaluation = Evaluation.objects.create(version=version, reference=real_version, results={"x": 1},
+                                           report_files={"html": "alice-secret/v1/data.parquet"})
+    job = service.submit(user, "generate", {"generator": "digits", "dataset": "alice-secret-2"})
+    return {
+        "api:version-file": {"pk": version.pk, "path": "data.parquet"},
+        "api:version-archive": {"pk": version.pk},
+        "api:evaluation-report": {"pk": evaluation.pk, "kind": "html"},
+        "api:dataset-detail": {"slug": dataset.slug},
+        "api:dataset-leaderboard": {"slug": reference.slug},
+        "api:dataset-versions": {"slug": dataset.slug},
+        "api:version-detail": {"pk": version.pk},
+        "api:generator-detail": {"slug": "digits"},
+        "api:generator-generate": {"slug": "digits"},
+        "api:job-detail": {"pk": job.pk},
+        "api:job-cancel": {"pk": job.pk},
+        "api:evaluation-detail": {"pk": evaluation.pk},
+        "portal:dataset": {"slug": dataset.slug},
+        "portal:evaluation": {"pk": evaluation.pk},
+        "portal:job": {"pk": job.pk},
+        "portal:job-progress": {"pk": job.pk},
+        "portal:job-cancel": {"pk": job.pk},
+        "secrets": ["alice-secret", "hidden-real", str(job.pk), str(version.pk) + "/files"],
+    }
+
+
+def test_every_route_is_covered_here(private_world):
+    covered = set(private_world) | PUBLIC_VIEWS
+    assert route_names() - covered == set(), "add the new view to this test's table"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "stranger"])
+def test_no_view_shows_alice_private_or_restricted_things(who, private_world, other_user):
+    client = APIClient()
+    if who == "stranger":
+        client.force_authenticate(other_user)
+    for name in sorted(route_names()):
+        if name in ("api:api-root",) or name.endswith("format"):
+            continue
+        kwargs = private_world.get(name, {})
+        url = reverse(name, kwargs=kwargs)
+        response = getattr(client, WRITE_VIEWS.get(name, "get"))(url)
+        if name in PUBLIC_VIEWS or name == "api:generator-generate":
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            for secret in private_world["secrets"]:
+                assert secret.encode() not in body, f"{name} shows {secret} to {who}"
+            if name == "api:generator-generate":
+                assert response.status_code in (201, 401, 403), name
+        else:
+            assert response.status_code in (302, 401, 403, 404), f"{name} answered {response.status_code} to {who}"
