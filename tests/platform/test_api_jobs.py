@@ -81,3 +81,13 @@ def test_someone_elses_dataset_cannot_be_written(api, other_user):
     Dataset.objects.create(slug="bobs", title="Bob's", modality="image", kind="synthetic", owner=other_user)
     response = api.post("/api/generators/digits/generate/", {"dataset": "bobs"}, format="json")
     assert response.status_code == 400 and "parameters.dataset" in response.json()
+
+
+def test_a_token_from_username_and_password_authenticates(client, user):
+    response = client.post("/api/token/", {"username": "alice", "password": "alice-pass-123"})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    submitted = client.post("/api/generators/digits/generate/", {}, content_type="application/json",
+                            HTTP_AUTHORIZATION=f"Token {token}")
+    assert submitted.status_code == 201
+    assert client.post("/api/token/", {"username": "alice", "password": "wrong"}).status_code == 400

@@ -14,10 +14,10 @@ from tests.platform.test_evaluate_job import noise_table, publish_table
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_VIEWS = {"api:api-root", "api:schema", "api:docs", "api:redoc", "api:generator-list",
+PUBLIC_VIEWS = {"api:token", "api:api-root", "api:schema", "api:docs", "api:redoc", "api:generator-list",
                 "api:generator-detail", "portal:home", "api:dataset-list", "api:version-list",
                 "api:evaluation-list", "api:job-list", "portal:jobs", "portal:job-new"}
-WRITE_VIEWS = {"api:job-cancel": "post", "portal:job-cancel": "post", "api:generator-generate": "post"}
+WRITE_VIEWS = {"api:token": "post", "api:job-cancel": "post", "portal:job-cancel": "post", "api:generator-generate": "post"}
 
 
 def route_names() -> set[str]:
