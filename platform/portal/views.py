@@ -1,5 +1,3 @@
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -10,8 +8,10 @@ from access import policy
 from catalog.leaderboard import leaderboard
 from catalog.models import Dataset, Evaluation
 from generators import registry
+from generators.params import ParameterError, fill_defaults
 from jobs import service
 from jobs.types import JobParameterError, JobTargetNotFound
+from portal.schema_form import fields_for, read_values
 
 
 def home(request):
@@ -76,25 +76,32 @@ def job_cancel(request, pk):
     return redirect(job)
 
 
+
+
 @login_required
 def job_new(request):
+    """Submit a generate job from a form drawn from the generator's parameter schema."""
     specs = registry.all_specs()
-    form = {"generator": request.GET.get("generator", specs[0].slug if specs else ""), "params": "{}", "dataset": ""}
+    slug = request.POST.get("generator") or request.GET.get("generator") or (specs[0].slug if specs else "")
+    if slug not in {spec.slug for spec in specs}:
+        raise Http404(f"No generator {slug!r}.")
     error = None
     if request.method == "POST":
-        form = {key: request.POST.get(key, "").strip() for key in form}
+        spec = registry.get(slug)
         try:
-            params = json.loads(form["params"] or "{}")
-        except json.JSONDecodeError as exc:
-            error = f"params: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            values = read_values(spec.schema, request.POST)
+            body = {"generator": slug, "params": values}
+            if dataset := request.POST.get("dataset", "").strip():
+                body["dataset"] = dataset
+            job = service.submit(request.user, "generate", body)
+        except (ParameterError, JobParameterError, JobTargetNotFound) as exc:
+            error = str(exc) if not isinstance(exc, ParameterError) else f"parameters.params.{exc.field}: {exc.message}"
         else:
-            body = {"generator": form["generator"], "params": params}
-            if form["dataset"]:
-                body["dataset"] = form["dataset"]
-            try:
-                job = service.submit(request.user, "generate", body)
-            except (JobParameterError, JobTargetNotFound) as exc:
-                error = str(exc)
-            else:
-                return redirect(job)
-    return render(request, "portal/job_new.html", {"specs": specs, "form": form, "error": error}, status=400 if error else 200)
+            return redirect(job)
+    spec = registry.get(slug)
+    posted = request.POST if request.method == "POST" else None
+    fields = fields_for(spec.schema, fill_defaults(spec.schema, {}), posted)
+    template = "portal/_generator_fields.html" if request.htmx else "portal/job_new.html"
+    context = {"specs": specs, "spec": spec, "fields": fields, "error": error,
+               "dataset": request.POST.get("dataset", "")}
+    return render(request, template, context, status=400 if error else 200)

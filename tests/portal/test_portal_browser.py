@@ -23,7 +23,8 @@ def test_generate_from_the_portal_and_watch_it_finish(page: Page, live_server, u
     page.goto(f"{live_server.url}/jobs/new/")
     page.select_option("#generator", "digits")
     page.fill("#dataset", "browser-digits")
-    page.fill("#params", '{"n": 200, "seed": 5}')
+    page.fill("#p-n", "200")
+    page.fill("#p-seed", "5")
     page.click("button[type=submit]")
 
     expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+/$"))
@@ -36,13 +37,27 @@ def test_generate_from_the_portal_and_watch_it_finish(page: Page, live_server, u
 
 def test_bad_parameters_in_the_form_say_which_field(page: Page, live_server, user):
     log_in(page, live_server, "alice", "alice-pass-123")
-    page.goto(f"{live_server.url}/jobs/new/")
-    page.fill("#params", '{"n": 0}')
+    page.goto(f"{live_server.url}/jobs/new/?generator=digits")
+    page.fill("#p-n", "0")
     page.click("button[type=submit]")
     expect(page.locator(".error")).to_contain_text("parameters.params.n")
-    page.fill("#params", "{oops")
+    page.fill("#p-n", "ten")
     page.click("button[type=submit]")
-    expect(page.locator(".error")).to_contain_text("not valid JSON")
+    expect(page.locator(".error")).to_contain_text("'ten' is not an integer")
+    expect(page.locator("#p-n")).to_have_value("ten")  # what was typed comes back, to be corrected
+    page.fill("#p-n", "10")
+    page.fill("#p-classes", "[1, 2")
+    page.click("button[type=submit]")
+    expect(page.locator(".error")).to_contain_text("classes: not valid JSON")
+
+
+def test_choosing_another_generator_redraws_its_parameters(page: Page, live_server, user):
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/new/?generator=digits")
+    expect(page.locator("#p-mode")).to_be_visible()
+    page.select_option("#generator", "scenes")
+    expect(page.locator("#p-modality")).to_be_attached()  # fetched by htmx, no page load
+    expect(page.locator("#p-mode")).to_have_count(0)
 
 
 def test_anonymous_visitors_see_only_public_datasets(page: Page, live_server, user):

@@ -13,7 +13,7 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
 from generators.render.scenes import SCENES_SPEC, filter_annotations
-from generators.render.scenes.layout import ROLE_TARGET
+from generators.render.scenes.scene import ROLE_TARGET
 from generators.spec import GenerateResult
 from tests.generators.render.scenes_support import params
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from generators import registry
-from generators.params import ParameterError
-from generators.render.scenes import SCENES_SPEC, render_scenes
+from generators.params import ParameterError, validate_params
+from generators.render.scenes import SCENES_SPEC, SCHEMA, render_scenes
 from tests.generators.render.scenes_support import FLAT, params, render
 
 
@@ -40,7 +40,10 @@ def test_schema_errors_name_the_parameter(given: dict[str, Any], field: str) -> 
 ])
 def test_inconsistent_distributions_name_the_parameter(given: dict[str, Any], field: str) -> None:
     with pytest.raises(ParameterError) as error:
-        next(render_scenes(registry.validate("scenes", given)))
+        registry.validate("scenes", given)  # before a job is queued
+    assert error.value.field == field
+    with pytest.raises(ParameterError) as error:  # and for library callers
+        next(render_scenes(validate_params(SCHEMA, given)))
     assert error.value.field == field
 
 

@@ -1,0 +1,109 @@
+"""HTML form fields drawn from a generator's JSON schema, and the posted values read back.
+
+Numbers, integers, booleans and enums get their own inputs; objects with declared
+properties become nested fieldsets; anything else (arrays, free-form objects) is JSON.
+Field names are dotted paths under ``p.`` (``p.camera.fov_deg.min``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from generators.params import ParameterError
+
+PREFIX = "p."
+
+
+@dataclass
+class Field:
+    path: str
+    label: str
+    widget: str  # number, integer, checkbox, select, json, text, group
+    value: Any
+    description: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: list[str] = field(default_factory=list)
+    children: list[Field] = field(default_factory=list)
+    raw: str | None = None  # what the user posted, shown again when the form comes back with an error
+
+    @property
+    def name(self) -> str:
+        return PREFIX + self.path
+
+    @property
+    def html_id(self) -> str:
+        return "p-" + self.path.replace(".", "-")
+
+    @property
+    def display(self) -> str:
+        if self.raw is not None:
+            return self.raw
+        if self.widget == "json":
+            return json.dumps(self.value)
+        return "" if self.value is None else str(self.value)
+
+
+def _widget(prop: dict[str, Any]) -> str:
+    if "enum" in prop:
+        return "select"
+    kind = prop.get("type")
+    if kind == "object" and prop.get("properties"):
+        return "group"
+    return {"integer": "integer", "number": "number", "boolean": "checkbox", "string": "text"}.get(kind, "json")
+
+
+def fields_for(schema: dict[str, Any], values: dict[str, Any], posted=None, path: str = "") -> list[Field]:
+    """The form's fields for ``schema``, showing ``values`` (defaults filled in), or what was ``posted``."""
+    fields = []
+    for name, prop in schema.get("properties", {}).items():
+        full = f"{path}{name}"
+        value = values.get(name) if isinstance(values, dict) else None
+        widget = _widget(prop)
+        fields.append(Field(
+            path=full, label=prop.get("title", name.replace("_", " ")), widget=widget, value=value,
+            description=prop.get("description", ""), minimum=prop.get("minimum"), maximum=prop.get("maximum"),
+            choices=[str(c) for c in prop.get("enum", [])],
+            children=fields_for(prop, value or {}, posted, f"{full}.") if widget == "group" else [],
+            raw=posted.get(PREFIX + full) if posted is not None and widget not in ("group", "checkbox") else None,
+        ))
+    return fields
+
+
+def read_values(schema: dict[str, Any], data, path: str = "") -> dict[str, Any]:
+    """Rebuild the parameters from posted form data; raises ParameterError naming a bad field."""
+    values: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        full = f"{path}{name}"
+        widget = _widget(prop)
+        if widget == "group":
+            values[name] = read_values(prop, data, f"{full}.")
+            continue
+        if widget == "checkbox":
+            values[name] = data.get(PREFIX + full) in ("on", "true", "1")
+            continue
+        raw = data.get(PREFIX + full)
+        if raw is None or raw.strip() == "":
+            continue  # left empty: the default applies
+        values[name] = _convert(full, widget, raw.strip(), prop)
+    return values
+
+
+def _convert(path: str, widget: str, raw: str, prop: dict[str, Any]) -> Any:
+    try:
+        if widget == "integer":
+            return int(raw)
+        if widget == "number":
+            return float(raw)
+        if widget == "json":
+            return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ParameterError(path, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError:
+        raise ParameterError(path, f"{raw!r} is not {'an integer' if widget == 'integer' else 'a number'}") from None
+    if widget == "select":
+        # Enum values may be numbers; match the declared value's text.
+        return next((choice for choice in prop["enum"] if str(choice) == raw), raw)
+    return raw
