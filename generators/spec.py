@@ -2,7 +2,7 @@
 
 A generator is declared once as a :class:`GeneratorSpec`: its slug, kind,
 modality, code version, the JSON schema of its parameters and the function
-that runs it. ``run(params, out_dir, progress)`` receives parameters already
+that runs it. ``run(params, out_dir, progress, **inputs)`` receives parameters already
 validated and completed with defaults (including ``n`` and ``seed``), writes
 its files into ``out_dir`` (a private temporary folder; the caller publishes
 it atomically) and returns a :class:`GenerateResult`. The same parameters give
@@ -51,6 +51,8 @@ class GeneratorSpec:
     run: Callable[[dict[str, Any], Path, Progress], GenerateResult]
     # Celery queue the job runs on: "cpu" or "gpu".
     queue: Literal["cpu", "gpu"] = "cpu"
+    # Array inputs ``run`` accepts as keyword arguments (e.g. "backgrounds": N x H x W[ x C] images).
+    inputs: tuple[str, ...] = ()
     # Checks JSON Schema cannot express (e.g. low <= high), run on validated, default-filled
     # parameters; raises ParameterError naming the field.
     check: Callable[[dict[str, Any]], None] | None = None

@@ -126,6 +126,7 @@ class VersionParent(models.Model):
         REFINED_FROM = "refined-from"
         FITTED_ON = "fitted-on"
         TUNED_ON = "tuned-on"
+        BACKGROUNDS_FROM = "backgrounds-from"
 
     child = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="parent_links")
     parent = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="child_links")

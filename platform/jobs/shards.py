@@ -52,6 +52,7 @@ def run_parent(job_run, spec) -> None:
     from catalog.generator_rows import sync_generator
     from catalog.publish import publish_version
     from jobs.evaluate import queue_evaluation
+    from jobs.generate import lineage_parents
     from jobs.service import enqueue
 
     job = job_run.job
@@ -66,6 +67,7 @@ def run_parent(job_run, spec) -> None:
                 child = Job.objects.create(
                     type=GENERATE_SHARD.name, owner=job.owner, queue=job.queue, dataset=job.dataset, parent=job,
                     parameters={"generator": spec.slug, "shard": index, "shards": len(plan),
+                                "backgrounds_version": job.parameters.get("backgrounds_version"),
                                 "params": {**params, "n": samples, "seed": seed}},
                 )
                 enqueue(child)
@@ -85,14 +87,16 @@ def run_parent(job_run, spec) -> None:
         samples=sum(c.result.get("samples", 0) for c in children),
         summary={"shards": len(children), "shard_size": settings.SYNTHREG_SHARD_SIZE},
         generator=sync_generator(spec), parameters={**params, "shard_size": settings.SYNTHREG_SHARD_SIZE},
-        seed=params.get("seed"), job=job, on_published=queue_evaluation,
+        seed=params.get("seed"), job=job, on_published=queue_evaluation, parents=lineage_parents(job),
     )
 
 
 def run_shard(job_run) -> None:
     job = job_run.job
     spec = registry.get(job.parameters["generator"])
-    result = spec.run(job.parameters["params"], job_run.staging, job_run.progress)
+    from jobs.generate import generator_inputs
+
+    result = spec.run(job.parameters["params"], job_run.staging, job_run.progress, **generator_inputs(job))
     target = shards_root(job.parent_id) / f"shard-{job.parameters['shard']:05d}"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(target, ignore_errors=True)  # an earlier try's copy

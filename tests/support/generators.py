@@ -26,7 +26,9 @@ SCHEMA = {
 }
 
 
-def run(params, out_dir: Path, progress) -> GenerateResult:
+def run(params, out_dir: Path, progress, backgrounds=None) -> GenerateResult:
+    if backgrounds is not None:  # record what arrived, for the input-wiring tests
+        (out_dir / "backgrounds.txt").write_text(f"{backgrounds.shape} {int(backgrounds.sum())}")
     with open(out_dir / "samples.txt", "w") as fh:
         for step in range(params["n"]):
             if params["fail"]:
@@ -42,5 +44,5 @@ def run(params, out_dir: Path, progress) -> GenerateResult:
 
 SLOW_SPEC = GeneratorSpec(
     slug="test-slow", title="Slow test generator", kind="renderer", modality="tabular",
-    version="1", description="For job tests only.", schema=SCHEMA, run=run,
+    version="1", description="For job tests only.", schema=SCHEMA, run=run, inputs=("backgrounds",),
 )
