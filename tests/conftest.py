@@ -95,10 +95,11 @@ def redis_broker(redis_url) -> Broker:
 @pytest.fixture
 def filesystem_broker(tmp_path) -> Broker:
     folder = tmp_path / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True)
     options = {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
-               "processed_folder": str(folder / "processed"), "polling_interval": 0.1}
+               "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
+               "polling_interval": 0.1}
     broker = Broker("filesystem://", {"CELERY_BROKER_URL": "filesystem://", "SYNTHREG_BROKER_DIR": str(folder)}, options)
     broker.activate()
     return broker

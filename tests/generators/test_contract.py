@@ -22,12 +22,12 @@ def digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def run(spec, tmp_path: Path, name: str, **overrides) -> tuple[GenerateResult, Path, list[float]]:
+def run(spec, tmp_path: Path, name: str, inputs=None, **overrides) -> tuple[GenerateResult, Path, list[float]]:
     out = tmp_path / name
     out.mkdir()
     fractions: list[float] = []
     params = registry.validate(spec.slug, {**SMALL, **overrides})
-    result = spec.run(params, out, lambda fraction, message: fractions.append(fraction))
+    result = spec.run(params, out, lambda fraction, message: fractions.append(fraction), **(inputs or {}))
     return result, out, fractions
 
 
@@ -69,3 +69,18 @@ def test_same_seed_same_bytes_other_seed_other_bytes(spec, tmp_path):
     assert all(0.0 <= f <= 1.0 for f in fractions)
     if first.preview:
         assert (out1 / first.preview).is_file()
+
+
+BACKGROUND_TAKERS = [spec for spec in SPECS if "backgrounds" in spec.inputs]
+
+
+@pytest.mark.parametrize("spec", BACKGROUND_TAKERS, ids=lambda s: s.slug)
+def test_backgrounds_change_the_output_deterministically(spec, tmp_path):
+    import numpy as np
+
+    backgrounds = {"backgrounds": np.random.default_rng(0).integers(0, 256, (4, 24, 24), dtype=np.uint8)}
+    _, plain, _ = run(spec, tmp_path, "plain", seed=1)
+    _, out1, _ = run(spec, tmp_path, "a", inputs=backgrounds, seed=1)
+    _, out2, _ = run(spec, tmp_path, "b", inputs=backgrounds, seed=1)
+    assert digest(out1) == digest(out2)
+    assert digest(out1) != digest(plain)

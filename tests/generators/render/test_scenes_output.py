@@ -12,7 +12,7 @@ import pytest
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from generators.render.scenes import SCENES_SPEC, filter_annotations
+from generators.render.scenes import SCENES_SPEC, filter_annotations, write_scenes
 from generators.render.scenes.scene import ROLE_TARGET
 from generators.spec import GenerateResult
 from tests.generators.render.scenes_support import params
@@ -123,3 +123,12 @@ def test_min_visible_fraction_filters_at_generation_and_download(tmp_path: Path)
     kept = filter_annotations(objects, 0.5)
     assert kept and all(o["visible_fraction"] >= 0.5 for o in kept)
     assert len(kept) == sum(o["visible_fraction"] >= 0.5 for o in objects)
+
+
+def test_job_files_on_provided_backgrounds(tmp_path: Path) -> None:
+    backgrounds = np.stack([np.full((24, 24, 3), value, np.uint8) for value in (30, 220)])
+    result = write_scenes(params(n=6), tmp_path, backgrounds=backgrounds)
+    scenes = [json.loads(line) for line in (tmp_path / "scenes.jsonl").read_text().splitlines()]
+    assert result.samples == 6 and {s["background"]["image_index"] for s in scenes} <= {0, 1}
+    arrays = load_shards(tmp_path)
+    assert np.isinf(arrays["depth"][arrays["instance_ids"] == 0]).all()
