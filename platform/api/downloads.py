@@ -1,7 +1,9 @@
 """Streaming version files out, checked against the manifest and the access policy."""
 
+import io
+
 from django.http import FileResponse, Http404, StreamingHttpResponse
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from access import policy
 from api.archives import stream_version_zip
@@ -36,6 +38,8 @@ def version_file_response(request, version: DatasetVersion, path: str) -> FileRe
     if entry is None:
         raise Http404(f"{path!r} is not a file of {version}.")
     policy.audit(request.user, "download", str(version), path=path)
+    if "min_visible" in request.GET:
+        return _filtered_coco_response(version, path, request.GET["min_visible"])
     response = FileResponse(storage.open_version_file(version.storage_prefix, path),
                             as_attachment=True, filename=path.rsplit("/", 1)[-1])
     response["Content-Length"] = str(entry["size"])
@@ -58,4 +62,23 @@ def report_response(request, evaluation, kind: str) -> FileResponse:
                             as_attachment=kind == "pdf", filename=f"report-{evaluation.version}.{kind}".replace("@", "-"))
     response["Content-Security-Policy"] = REPORT_CSP
     response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def _filtered_coco_response(version: DatasetVersion, path: str, raw: str) -> StreamingHttpResponse:
+    """A COCO file with objects below a visible fraction left out, filtered as it streams."""
+    from generators.render.scenes.coco_filter import filter_coco_lines
+
+    if not path.endswith("coco.json"):
+        raise ValidationError({"min_visible": f"filters COCO annotation files only, not {path!r}"})
+    try:
+        threshold = float(raw)
+    except ValueError:
+        threshold = -1.0
+    if not 0.0 <= threshold <= 1.0:
+        raise ValidationError({"min_visible": f"must be a number from 0 to 1, got {raw!r}"})
+    text = io.TextIOWrapper(storage.open_version_file(version.storage_prefix, path), encoding="utf-8")
+    lines = (chunk.encode() for chunk in filter_coco_lines(text, threshold))
+    response = StreamingHttpResponse(lines, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{path.rsplit("/", 1)[-1]}"'
     return response
