@@ -8,6 +8,7 @@ import pytest
 from scipy.spatial.distance import cdist
 from sdmetrics.single_table.privacy.dcr_utils import calculate_dcr
 
+from evaluation import distances
 from evaluation.distances import knn, row_ids, sdmetrics_dcr
 
 
@@ -35,7 +36,9 @@ def _mixed(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return frame
 
 
-def test_sdmetrics_dcr_equals_sdmetrics_value_for_value():
+@pytest.mark.parametrize("tree_max_dim", [24, 0])  # k-d tree search and blocked search
+def test_sdmetrics_dcr_equals_sdmetrics_value_for_value(tree_max_dim, monkeypatch):
+    monkeypatch.setattr(distances, "TREE_MAX_DIM", tree_max_dim)
     rng = np.random.default_rng(1)
     reference, data = _mixed(rng, 300), _mixed(rng, 200)
     data["y"] *= 1.5  # values beyond the reference range exercise the cap at 1

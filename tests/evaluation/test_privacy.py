@@ -8,6 +8,7 @@ import pytest
 from sdmetrics.single_table import DCRBaselineProtection, DCROverfittingProtection
 
 from evaluation import privacy
+from evaluation.distances import knn
 
 from .conftest import population
 
@@ -98,3 +99,15 @@ def test_anonymeter_risks_have_intervals():
         risk = risks[key]
         assert risk is not None and risk["ci"][0] <= risk["value"] <= risk["ci"][1]
     assert risks["linkability_risk"]["value"] > 0.5  # copies link every split record
+
+
+def test_random_baseline_is_zero_for_copies_and_one_for_random_rows():
+    from evaluation.encoding import TableEncoder
+
+    train = population(300, seed=0)
+    encode = TableEncoder.fit(train).transform
+    copies = privacy.random_baseline(0.0, train, encode, n=300)
+    assert copies["score"] == 0.0 and copies["random_median"] > 0
+    random_rows = privacy.uniform_baseline(train, 300, seed=9)
+    d, _ = knn(encode(random_rows), encode(train))
+    assert privacy.random_baseline(float(np.median(d)), train, encode, n=300)["score"] == pytest.approx(1.0, abs=0.15)

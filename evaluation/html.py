@@ -1,0 +1,97 @@
+"""A self-contained HTML page rendered from a report's JSON (inline SVG plots, no external links)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from evaluation.plots import figures, to_svg
+from evaluation.report import FIDELITY_KEYS, PRIVACY_KEYS
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
+.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
+.scores{display:flex;gap:2rem}.score{font-size:2.4rem;font-weight:700}
+figure{margin:1rem 0}svg{max-width:100%;height:auto}
+"""
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict) and "value" in value:
+        lo, hi = value.get("ci") or (None, None)
+        return f"{value['value']:.3g} (95% CI {lo:.3g}–{hi:.3g})" if lo is not None else _fmt(value["value"])
+    return escape(str(value))
+
+
+def _table(rows: list[tuple], header: tuple | None = None) -> str:
+    head = "<tr>" + "".join(f"<th>{escape(str(h))}</th>" for h in header) + "</tr>" if header else ""
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table>{head}{body}</table>"
+
+
+def _metric_rows(section: dict, keys) -> list[tuple]:
+    rows = []
+    for key in keys:
+        value = section.get(key)
+        if isinstance(value, dict) and "value" not in value:
+            rows.extend((escape(f"{key}.{k}"), _fmt(v)) for k, v in value.items())
+        else:
+            rows.append((escape(key), _fmt(value)))
+    return rows
+
+
+def render_html(report: dict) -> str:
+    """The whole report as one HTML document."""
+    summary, verdict, utility = report["summary"], report["verdict"], report["utility"]
+    gate = verdict["privacy_gate"]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Synthreg evaluation report</title><style>{STYLE}</style></head><body>",
+        "<h1>Evaluation report</h1>",
+        f"<p>schema {escape(report['schema'])} · evaluation {escape(str(report.get('evaluation_version')))}"
+        f" · {escape(str(report.get('kind')))}</p>",
+        "<div class='scores'>",
+        f"<div>Quality score<div class='score'>{_fmt(summary['quality_score'])}</div></div>",
+        f"<div>Privacy score<div class='score'>{_fmt(summary['privacy_score'])}</div></div>",
+        f"<div>Privacy gate<div class='score {gate}'>{escape(gate.upper())}</div></div></div>",
+        "<h2>Summary</h2>",
+        _table(
+            [(escape(c["name"]), _fmt(c["value"]), f"{escape(c['op'])} {_fmt(c['threshold'])}",
+              "privacy gate" if c["gate"] else "advisory",
+              f"<span class='{'pass' if c['passed'] else 'fail'}'>{'pass' if c['passed'] else 'fail'}</span>")
+             for c in verdict["checks"]],
+            ("check", "value", "threshold", "kind", "result"),
+        ),
+        "<h2>How the scores are made</h2>",
+    ]
+    for score, components in summary["composition"].items():
+        parts.append(f"<h3>{escape(score)}</h3>")
+        parts.append(_table(
+            [(escape(name), _fmt(c["value"]), _fmt(c["weight"]), escape(", ".join(c["from"])))
+             for name, c in components.items()],
+            ("component", "value (0..1)", "weight", "from"),
+        ))
+    if utility.get("tstr"):
+        parts.append("<h2>Utility</h2>")
+        parts.append(f"<p>task {escape(str(utility['task']))}, metric {escape(str(utility['metric']))},"
+                     f" TSTR/TRTR ratio {_fmt(utility['ratio'])}</p>")
+        parts.append(_table(
+            [(escape(m), f"{_fmt(utility['tstr']['by_model'][m]['mean'])} ± {_fmt(utility['tstr']['by_model'][m]['std'])}",
+              f"{_fmt(utility['trtr']['by_model'][m]['mean'])} ± {_fmt(utility['trtr']['by_model'][m]['std'])}")
+             for m in utility["tstr"]["by_model"]]
+            + [("<b>mean</b>", f"{_fmt(utility['tstr']['mean'])} ± {_fmt(utility['tstr']['std'])}",
+                f"{_fmt(utility['trtr']['mean'])} ± {_fmt(utility['trtr']['std'])}")],
+            ("model", "TSTR", "TRTR"),
+        ))
+    parts.append("<h2>Fidelity</h2>")
+    parts.append(_table(_metric_rows(report["fidelity"], FIDELITY_KEYS), ("metric", "value")))
+    parts.append("<h2>Privacy</h2>")
+    parts.append(_table(_metric_rows(report["privacy"], PRIVACY_KEYS), ("metric", "value")))
+    for title, fig in figures(report):
+        parts.append(f"<h2>{escape(title)}</h2><figure>{to_svg(fig)}</figure>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,527 @@
+"""The evaluation report: one JSON document ("synthreg.report/1") per synthetic version.
+
+Contract keys (stable): ``schema``, ``summary``, ``utility``, ``fidelity``,
+``privacy``, ``verdict``. A metric that does not apply is ``None``, never
+missing. Further keys (``details`` with the aggregates the plots are drawn
+from, ``thresholds``, ``rows``...) may be added; none of them holds a real
+record or a real value: only counts, frequencies, distances and scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from evaluation import fidelity, privacy
+from evaluation.encoding import TableEncoder, is_categorical
+from evaluation.features import image_features
+from evaluation.threads import limit_threads
+from evaluation.utility import IMAGE_MODELS, TABULAR_MODELS, infer_task, tstr_trtr
+from evaluation.version import EVALUATION_VERSION
+
+SCHEMA = "synthreg.report/1"
+
+# Privacy gate defaults (a reference dataset may override any of them).
+PRIVACY_THRESHOLDS = {"dcr_share": 0.55, "mia_auc": 0.6, "exact_match_rate": 0.0}
+# Advisory quality thresholds: shown as pass/fail in the summary table, never gating.
+QUALITY_THRESHOLDS = {"utility_ratio": 0.8, "ks_complement": 0.8, "tv_complement": 0.8, "c2st_auc": 0.8}
+DEFAULT_THRESHOLDS = {**PRIVACY_THRESHOLDS, **QUALITY_THRESHOLDS}
+
+FIDELITY_KEYS = (
+    "ks_complement", "tv_complement", "correlation_similarity", "mmd", "frechet", "kid",
+    "precision", "recall", "density", "coverage", "alpha_precision", "beta_recall",
+    "authenticity", "c2st_auc",
+)
+PRIVACY_KEYS = (
+    "dcr_share", "dcr_synthetic_p05", "dcr_holdout_p05", "nndr_p05", "exact_match_rate",
+    "mia_auc", "singling_out_risk", "linkability_risk", "inference_risk", "epsilon",
+)
+
+Progress = Callable[[float, str], None] | None
+
+
+class _Stages:
+    """Maps each stage's own 0..1 progress onto its slice of the whole run."""
+
+    def __init__(self, progress: Progress, weights: dict[str, float]):
+        self.progress, self.total, self.done = progress, sum(weights.values()), 0.0
+        self.weights = weights
+
+    def run(self, name: str, fn: Callable, *args, **kwargs):
+        start, width = self.done / self.total, self.weights[name] / self.total
+        if self.progress:
+            self.progress(start, name)
+            if "progress" in kwargs:
+                kwargs["progress"] = lambda f, msg: self.progress(start + width * f, f"{name}: {msg}")
+        result = fn(*args, **kwargs)
+        self.done += self.weights[name]
+        if self.progress and self.done >= self.total:
+            self.progress(1.0, "done")
+        return result
+
+
+# --- input checks --------------------------------------------------------------
+
+
+def validate_tables(
+    real_train: pd.DataFrame, real_holdout: pd.DataFrame, synthetic: pd.DataFrame, target: str | None
+) -> None:
+    """Raise ValueError naming what is wrong; messages name tables and columns, never values."""
+    tables = {"real_train": real_train, "real_holdout": real_holdout, "synthetic": synthetic}
+    for name, table in tables.items():
+        if table.shape[1] == 0:
+            raise ValueError(f"{name} has no columns")
+        if len(table) < 2:
+            raise ValueError(f"{name} has {len(table)} rows; at least 2 are needed")
+    expected = list(real_train.columns)
+    for name in ("real_holdout", "synthetic"):
+        cols = list(tables[name].columns)
+        missing = [c for c in expected if c not in cols]
+        extra = [c for c in cols if c not in expected]
+        if missing or extra:
+            parts = ([f"missing column(s) {missing}"] if missing else []) + (
+                [f"unexpected column(s) {extra}"] if extra else []
+            )
+            raise ValueError(f"{name} does not match real_train's schema: " + "; ".join(parts))
+        for col in expected:
+            if is_categorical(real_train[col]) != is_categorical(tables[name][col]):
+                kinds = ("categorical", "numeric")
+                raise ValueError(
+                    f"column {col!r} is {kinds[not is_categorical(real_train[col])]} in real_train "
+                    f"but {kinds[not is_categorical(tables[name][col])]} in {name}"
+                )
+    if target is not None and target not in expected:
+        raise ValueError(f"target column {target!r} is not in real_train (columns: {expected})")
+
+
+# --- scores and verdict --------------------------------------------------------
+
+
+def _closeness(auc: float | None) -> float | None:
+    """1 at AUC 0.5 (no signal), 0 at AUC 1."""
+    return None if auc is None else float(np.clip(1 - 2 * max(0.0, auc - 0.5), 0, 1))
+
+
+def _weighted(components: dict[str, dict]) -> float | None:
+    present = {k: c for k, c in components.items() if c["value"] is not None}
+    if not present:
+        return None
+    total = sum(c["weight"] for c in present.values())
+    return round(100 * sum(c["value"] * c["weight"] for c in present.values()) / total, 1)
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def summarize(utility: dict, fid: dict, priv: dict) -> dict:
+    """Quality and privacy scores on 0..100, each a weighted mean of named 0..1 components.
+
+    Components that do not apply are left out and the weights renormalised.
+    """
+    shapes = _mean([fid["ks_complement"], fid["tv_complement"]])
+    ratio = utility.get("ratio")
+    quality = {
+        "column_shapes": {"value": shapes, "weight": 1.0, "from": ["ks_complement", "tv_complement"]},
+        "column_pairs": {"value": fid["correlation_similarity"], "weight": 1.0,
+                         "from": ["correlation_similarity"]},
+        "detection": {"value": _closeness(fid["c2st_auc"]), "weight": 1.0,
+                      "from": ["c2st_auc (1 - 2*max(0, auc - 0.5))"]},
+        "utility": {"value": None if ratio is None else float(np.clip(ratio, 0, 1)), "weight": 1.0,
+                    "from": ["utility.ratio (clipped to 0..1)"]},
+    }
+    shares = [priv["dcr_share"], priv.get("dcr_share_worst_subset")]
+    worst_share = max(s for s in shares if s is not None)
+    attacks = [priv[k]["value"] for k in ("singling_out_risk", "linkability_risk", "inference_risk")
+               if priv[k] is not None]
+    mia = [v for v in priv["mia_auc"].values() if v is not None]
+    privacy_parts = {
+        "dcr": {"value": _closeness(worst_share), "weight": 1.0,
+                "from": ["dcr_share, dcr_share_worst_subset (1 - 2*max(0, share - 0.5))"]},
+        "membership_inference": {"value": _closeness(max(mia)) if mia else None, "weight": 1.0,
+                                 "from": ["mia_auc.distance", "mia_auc.density_ratio"]},
+        "exact_matches": {"value": 1 - priv["exact_match_rate"], "weight": 1.0,
+                          "from": ["exact_match_rate"]},
+        "attacks": {"value": 1 - max(attacks) if attacks else None, "weight": 1.0,
+                    "from": ["singling_out_risk", "linkability_risk", "inference_risk"]},
+    }
+    return {
+        "quality_score": _weighted(quality),
+        "privacy_score": _weighted(privacy_parts),
+        "composition": {"quality": quality, "privacy": privacy_parts},
+    }
+
+
+def verdict(
+    utility: dict, fid: dict, priv: dict, thresholds: dict, epsilon_budget: float | None
+) -> dict:
+    """Pass/fail of each check; the privacy gate fails if any gating check fails."""
+    checks = []
+
+    def check(name: str, value, limit, op: str, gate: bool) -> None:
+        if value is None or limit is None:
+            return
+        passed = value <= limit if op == "<=" else value >= limit
+        checks.append({"name": name, "value": value, "threshold": limit, "op": op,
+                       "passed": bool(passed), "gate": gate})
+
+    check("dcr_share", priv["dcr_share"], thresholds["dcr_share"], "<=", True)
+    check("dcr_share_worst_subset", priv.get("dcr_share_worst_subset"), thresholds["dcr_share"], "<=", True)
+    for kind, auc in priv["mia_auc"].items():
+        check(f"mia_auc.{kind}", auc, thresholds["mia_auc"], "<=", True)
+    check("exact_match_rate", priv["exact_match_rate"], thresholds["exact_match_rate"], "<=", True)
+    check("epsilon", priv["epsilon"], epsilon_budget, "<=", True)
+    check("utility_ratio", utility.get("ratio"), thresholds["utility_ratio"], ">=", False)
+    for key in ("ks_complement", "tv_complement"):
+        check(key, fid[key], thresholds[key], ">=", False)
+    check("c2st_auc", fid["c2st_auc"], thresholds["c2st_auc"], "<=", False)
+    failed = [c["name"] for c in checks if c["gate"] and not c["passed"]]
+    return {"privacy_gate": "fail" if failed else "pass", "failed": failed, "checks": checks}
+
+
+def _thresholds(overrides: dict | None) -> dict:
+    merged = dict(DEFAULT_THRESHOLDS)
+    for key, value in (overrides or {}).items():
+        if key not in merged:
+            raise ValueError(f"unknown threshold {key!r}; known: {sorted(merged)}")
+        merged[key] = float(value)
+    return merged
+
+
+def _json_safe(value):
+    """Plain JSON types only: numpy scalars unwrapped, NaN/inf as null."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _assemble(kind: str, utility: dict, fid: dict, priv: dict, thresholds: dict,
+              epsilon_budget: float | None, extra: dict) -> dict:
+    fid = {k: fid.get(k) for k in FIDELITY_KEYS} | {k: v for k, v in fid.items() if k not in FIDELITY_KEYS}
+    priv = {k: priv.get(k) for k in PRIVACY_KEYS} | {k: v for k, v in priv.items() if k not in PRIVACY_KEYS}
+    return _json_safe({
+        "schema": SCHEMA,
+        "kind": kind,
+        "evaluation_version": EVALUATION_VERSION,
+        "summary": summarize(utility, fid, priv),
+        "utility": utility,
+        "fidelity": fid,
+        "privacy": priv,
+        "verdict": verdict(utility, fid, priv, thresholds, epsilon_budget),
+        "thresholds": thresholds | {"epsilon_budget": epsilon_budget},
+        **extra,
+    })
+
+
+def _fingerprint(*arrays) -> str:
+    """sha256 of the data, so the fixed real test split can be recorded without its content."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        digest.update(np.ascontiguousarray(a).tobytes())
+    return digest.hexdigest()
+
+
+# --- plot aggregates -------------------------------------------------------------
+
+
+def _column_plot(real: pd.Series, synthetic: pd.Series, min_count: int = 5, bins: int = 20) -> dict:
+    """Aggregates for one column's real-vs-synthetic plot, with no real value in them.
+
+    Numeric bin edges come from the synthetic data only (real values beyond them
+    fall in the outer bins); a category label is shown only if the synthetic data
+    has it or at least ``min_count`` real rows share it, else it counts as "(other)".
+    """
+    if is_categorical(real):
+        r, s = real.astype(str).value_counts(), synthetic.astype(str).value_counts()
+        shown = [c for c in s.index.union(r.index) if c in s.index or r.get(c, 0) >= min_count][:30]
+        other_r, other_s = r.drop(shown, errors="ignore").sum(), s.drop(shown, errors="ignore").sum()
+        labels = shown + (["(other)"] if other_r or other_s else [])
+        real_counts = [int(r.get(c, 0)) for c in shown] + ([int(other_r)] if len(labels) > len(shown) else [])
+        syn_counts = [int(s.get(c, 0)) for c in shown] + ([int(other_s)] if len(labels) > len(shown) else [])
+        return {"type": "bars", "labels": labels,
+                "real": (np.array(real_counts) / max(1, len(real))).tolist(),
+                "synthetic": (np.array(syn_counts) / max(1, len(synthetic))).tolist()}
+    syn_values = pd.to_numeric(synthetic).dropna().to_numpy(float)
+    real_values = pd.to_numeric(real).dropna().to_numpy(float)
+    if len(syn_values) == 0:
+        return {"type": "hist", "edges": [], "real": [], "synthetic": []}
+    edges = np.histogram_bin_edges(syn_values, bins=bins)
+    clipped = np.clip(real_values, edges[0], edges[-1])
+    return {
+        "type": "hist",
+        "edges": edges.tolist(),
+        "real": (np.histogram(clipped, edges)[0] / max(1, len(real_values))).tolist(),
+        "synthetic": (np.histogram(syn_values, edges)[0] / len(syn_values)).tolist(),
+    }
+
+
+def _correlation_plot(real: pd.DataFrame, synthetic: pd.DataFrame, max_columns: int = 30) -> dict | None:
+    cols = list(real.columns)[:max_columns]
+    if len(cols) < 2:
+        return None
+    return {"columns": cols, "real": real[cols].corr().to_numpy().tolist(),
+            "synthetic": synthetic[cols].corr().to_numpy().tolist()}
+
+
+def _distance_privacy(
+    train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray,
+    groups: dict[str, list[int]] | None, random_state: int,
+) -> dict:
+    """DCR metrics and membership inference on encoded rows.
+
+    The DCR share needs real sets of equal size: the larger is cut down to the
+    smaller (a seeded sample); the synthetic set is always used whole.
+    """
+    rng = np.random.default_rng(random_state)
+    n = min(len(train), len(holdout))
+    tr = train[np.sort(rng.choice(len(train), n, replace=False))]
+    ho = holdout[np.sort(rng.choice(len(holdout), n, replace=False))]
+    priv = privacy.dcr_metrics(tr, ho, synthetic, groups=groups, random_state=random_state)
+    priv["mia_auc"] = {
+        "distance": privacy.mia_distance_auc(tr, ho, synthetic, random_state=random_state),
+        "density_ratio": privacy.mia_density_ratio_auc(tr, ho, synthetic, random_state=random_state),
+    }
+    priv["rows"] = {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic),
+                    "dcr_real_rows_per_side": n}
+    return priv
+
+
+# --- tabular -------------------------------------------------------------------------
+
+
+def build_tabular_report(
+    real_train: pd.DataFrame,
+    real_holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    *,
+    target: str | None,
+    task: str | None = None,
+    thresholds: dict | None = None,
+    epsilon: float | None = None,
+    epsilon_budget: float | None = None,
+    random_state: int = 0,
+    progress: Progress = None,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    models: tuple[str, ...] = TABULAR_MODELS,
+    n_attacks: int = 300,
+    fidelity_rows: int = 3000,
+    sdmetrics_max_pairs: float = 2e8,
+    n_threads: int | None = 1,
+) -> dict:
+    """Report for a synthetic table against the real training table and a real holdout.
+
+    ``target`` names the column TSTR predicts (None: no utility section);
+    ``task`` is "classification" or "regression" (default: inferred from the
+    target). The SDMetrics-compatible DCR scores are computed only while
+    synthetic x training rows stay within ``sdmetrics_max_pairs`` (else null).
+    ``n_threads`` caps OpenMP/BLAS/torch threads (see ``evaluation.threads``).
+    """
+    validate_tables(real_train, real_holdout, synthetic, target)
+    with limit_threads(n_threads):
+        return _tabular(real_train, real_holdout[list(real_train.columns)],
+                        synthetic[list(real_train.columns)], target=target, task=task,
+                        thresholds=_thresholds(thresholds), epsilon=epsilon,
+                        epsilon_budget=epsilon_budget, random_state=random_state, progress=progress,
+                        seeds=seeds, models=models, n_attacks=n_attacks,
+                        fidelity_rows=fidelity_rows, sdmetrics_max_pairs=sdmetrics_max_pairs)
+
+
+def _tabular(real_train, real_holdout, synthetic, *, target, task, thresholds, epsilon,
+             epsilon_budget, random_state, progress, seeds, models, n_attacks, fidelity_rows,
+             sdmetrics_max_pairs) -> dict:
+    cols = list(real_train.columns)
+    stages = _Stages(progress, {"utility": 4, "fidelity": 3, "privacy": 3, "attacks": 2})
+    encoder = TableEncoder.fit(real_train)
+
+    utility = {"task": None, "metric": None, "tstr": None, "trtr": None, "ratio": None}
+    if target is not None:
+        features = [c for c in cols if c != target]
+        task = task or infer_task(real_train[target])
+        x_enc = TableEncoder.fit(real_train, features)
+        # Rows without a target value can be neither learned from nor scored.
+        labelled = [t[t[target].notna()] for t in (real_train, synthetic, real_holdout)]
+        x_train, x_syn, x_test = (x_enc.transform(t) for t in labelled)
+        if x_train.shape[1] == 0:  # the target alone: predict from a constant
+            x_train, x_syn, x_test = (np.zeros((len(t), 1)) for t in labelled)
+        y_train, y_syn, y_test = (t[target].to_numpy() for t in labelled)
+        utility = stages.run(
+            "utility", tstr_trtr, x_train, y_train, x_syn, y_syn, x_test, y_test,
+            task=task, models=models, seeds=seeds, progress=progress,
+        )
+        utility["target"] = target
+        utility["test_split"] = {
+            "source": "real_holdout", "rows": len(y_test),
+            "sha256": _fingerprint(x_test, y_test.astype(str)),
+        }
+
+    enc_train, enc_hold, enc_syn = (encoder.transform(t) for t in (real_train, real_holdout, synthetic))
+    numeric, categorical = encoder.numeric, encoder.categorical
+
+    def fidelity_stage() -> dict:
+        per_col = {}
+        for c in numeric:
+            per_col[c] = {"kind": "numeric", "metric": "ks_complement",
+                          "score": fidelity.ks_complement(real_train[c], synthetic[c])}
+        for c in categorical:
+            per_col[c] = {"kind": "categorical", "metric": "tv_complement",
+                          "score": fidelity.tv_complement(real_train[c], synthetic[c])}
+        fid = {
+            "ks_complement": _mean([per_col[c]["score"] for c in numeric]),
+            "tv_complement": _mean([per_col[c]["score"] for c in categorical]),
+            "correlation_similarity": fidelity.correlation_similarity(
+                real_train[numeric].astype(float), synthetic[numeric].astype(float)
+            ),
+            **fidelity.feature_metrics(enc_train, enc_syn, max_rows=fidelity_rows, random_state=random_state),
+            "columns": per_col,
+            "features": {"space": "encoded table (see evaluation.encoding)", "dim": enc_train.shape[1],
+                         "rows_per_side": min(fidelity_rows, len(enc_train), len(enc_syn))},
+        }
+        return fid
+
+    fid = stages.run("fidelity", fidelity_stage)
+
+    def privacy_stage() -> dict:
+        priv = _distance_privacy(enc_train, enc_hold, enc_syn, encoder.feature_groups(), random_state)
+        priv["exact_match_rate"] = privacy.exact_match_rate(real_train, synthetic)
+        priv["dcr_random_baseline"] = privacy.random_baseline(
+            priv["dcr_synthetic_median"], real_train, encoder.transform, seed=random_state
+        )
+        priv["epsilon"] = epsilon
+        priv["distance"] = {"metric": "euclidean", "encoding": "evaluation.encoding (scheme='euclidean')"}
+        if len(synthetic) * len(real_train) <= sdmetrics_max_pairs:
+            priv["sdmetrics"] = {
+                "dcr_overfitting_protection": privacy.dcr_overfitting_protection(
+                    real_train, synthetic, real_holdout, categorical)["score"],
+                "dcr_baseline_protection": privacy.dcr_baseline_protection(
+                    real_train, synthetic, categorical, seed=random_state)["score"],
+            }
+        else:
+            priv["sdmetrics"] = {"dcr_overfitting_protection": None, "dcr_baseline_protection": None}
+        return priv
+
+    priv = stages.run("privacy", privacy_stage)
+    priv.update(stages.run(
+        "attacks", privacy.anonymeter_risks, real_train, real_holdout, synthetic,
+        secret=target, n_attacks=n_attacks, random_state=random_state,
+    ))
+    details = {
+        "columns": {c: _column_plot(real_train[c], synthetic[c]) for c in cols},
+        "correlation": _correlation_plot(real_train[numeric].astype(float), synthetic[numeric].astype(float)),
+        "dcr_histogram": priv.pop("histogram"),
+        "samples": None,
+    }
+    return _assemble("tabular", utility, fid, priv, thresholds, epsilon_budget, {"details": details})
+
+
+# --- images ---------------------------------------------------------------------------
+
+
+def _validate_images(named: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[int, int]:
+    shapes = set()
+    for name, (images, labels) in named.items():
+        if images.ndim != 3:
+            raise ValueError(f"{name} images must be an N x H x W array, got {images.ndim} dimensions")
+        if len(images) < 2:
+            raise ValueError(f"{name} has {len(images)} images; at least 2 are needed")
+        if len(labels) != len(images):
+            raise ValueError(f"{name} has {len(images)} images but {len(labels)} labels")
+        shapes.add(images.shape[1:])
+    if len(shapes) != 1:
+        raise ValueError(f"image sizes differ between the sets: {sorted(shapes)}")
+    return shapes.pop()
+
+
+def build_image_report(
+    real_train_images: np.ndarray,
+    real_train_labels: np.ndarray,
+    real_holdout_images: np.ndarray,
+    real_holdout_labels: np.ndarray,
+    synthetic_images: np.ndarray,
+    synthetic_labels: np.ndarray,
+    *,
+    thresholds: dict | None = None,
+    random_state: int = 0,
+    progress: Progress = None,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    models: tuple[str, ...] = IMAGE_MODELS,
+    fidelity_rows: int = 3000,
+    n_samples: int = 25,
+    n_threads: int | None = 1,
+) -> dict:
+    """Report for labelled synthetic images (N x H x W) against real train and holdout images.
+
+    Pixels are divided by the real training maximum (e.g. 16 for sklearn's
+    digits). Distribution metrics use features of a fixed, seeded random-init
+    CNN (recorded under ``fidelity.features``); privacy distances use pixels.
+    ``n_threads`` caps OpenMP/BLAS/torch threads (see ``evaluation.threads``).
+    """
+    sets = {
+        "real_train": (np.asarray(real_train_images, float), np.asarray(real_train_labels)),
+        "real_holdout": (np.asarray(real_holdout_images, float), np.asarray(real_holdout_labels)),
+        "synthetic": (np.asarray(synthetic_images, float), np.asarray(synthetic_labels)),
+    }
+    shape = _validate_images(sets)
+    with limit_threads(n_threads):
+        return _image(sets, shape, thresholds=_thresholds(thresholds), random_state=random_state,
+                      progress=progress, seeds=seeds, models=models, fidelity_rows=fidelity_rows,
+                      n_samples=n_samples)
+
+
+def _image(sets, shape, *, thresholds, random_state, progress, seeds, models, fidelity_rows,
+           n_samples) -> dict:
+    stages = _Stages(progress, {"utility": 4, "fidelity": 3, "privacy": 2})
+    scale = float(sets["real_train"][0].max()) or 1.0
+    (tr, y_tr), (ho, y_ho), (sy, y_sy) = (
+        (imgs.reshape(len(imgs), -1) / scale, labels) for imgs, labels in sets.values()
+    )
+    utility = stages.run(
+        "utility", tstr_trtr, tr, y_tr, sy, y_sy, ho, y_ho, task="classification",
+        models=models, seeds=seeds, image_shape=shape, progress=progress,
+    )
+    utility["target"] = "label"
+    utility["test_split"] = {"source": "real_holdout", "rows": len(ho),
+                             "sha256": _fingerprint(ho, y_ho.astype(str))}
+
+    def fidelity_stage() -> dict:
+        feats, network = image_features([tr, sy], shape)
+        pixels_real, pixels_syn = pd.DataFrame(tr), pd.DataFrame(sy)
+        small = tr.shape[1] <= 1024  # per-pixel statistics only make sense for small images
+        return {
+            "ks_complement": _mean(fidelity.ks_complement(pixels_real[c], pixels_syn[c])
+                                   for c in pixels_real.columns) if small else None,
+            "tv_complement": None,
+            "correlation_similarity": fidelity.correlation_similarity(pixels_real, pixels_syn) if small else None,
+            **fidelity.feature_metrics(*feats, max_rows=fidelity_rows, random_state=random_state),
+            "features": network | {"rows_per_side": min(fidelity_rows, len(tr), len(sy))},
+        }
+
+    fid = stages.run("fidelity", fidelity_stage)
+
+    def privacy_stage() -> dict:
+        priv = _distance_privacy(tr, ho, sy, None, random_state)
+        priv["exact_match_rate"] = privacy.exact_match_rate(pd.DataFrame(tr), pd.DataFrame(sy))
+        priv |= {"singling_out_risk": None, "linkability_risk": None, "inference_risk": None,
+                 "epsilon": None, "distance": {"metric": "euclidean", "encoding": "pixels / scale"}}
+        return priv
+
+    priv = stages.run("privacy", privacy_stage)
+    details = {
+        "columns": {"pixel intensity": _column_plot(pd.Series(tr.ravel() * scale), pd.Series(sy.ravel() * scale))},
+        "correlation": None,
+        "dcr_histogram": priv.pop("histogram"),
+        # Synthetic images only: the report never shows a real image.
+        "samples": {"images": (sy[:n_samples] * scale).reshape(-1, *shape).round(3).tolist(),
+                    "labels": [str(v) for v in y_sy[:n_samples]]},
+    }
+    return _assemble("image", utility, fid, priv, thresholds, None, {"details": details})
