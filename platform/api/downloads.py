@@ -40,8 +40,12 @@ def version_file_response(request, version: DatasetVersion, path: str) -> FileRe
     policy.audit(request.user, "download", str(version), path=path)
     if "min_visible" in request.GET:
         return _filtered_coco_response(version, path, request.GET["min_visible"])
-    response = FileResponse(storage.open_version_file(version.storage_prefix, path),
-                            as_attachment=True, filename=path.rsplit("/", 1)[-1])
+    try:
+        source = storage.open_version_file(version.storage_prefix, path)
+    except FileNotFoundError:
+        raise Http404(f"{path} of {version} is listed in its manifest but missing from storage; "
+                      "`manage.py verify` lists every damaged version for an administrator.") from None
+    response = FileResponse(source, as_attachment=True, filename=path.rsplit("/", 1)[-1])
     response["Content-Length"] = str(entry["size"])
     response["X-Checksum-SHA256"] = entry["sha256"]
     return response

@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from access.models import Grant
+from catalog import storage
 from catalog.models import Dataset
 from catalog.publish import publish_version
 
@@ -98,3 +99,11 @@ def test_restricted_versions_have_no_archive(user):
     client = client_for(user)
     assert client.get(f"/api/versions/{version.pk}/").json()["archive"] is None
     assert client.get(f"/api/versions/{version.pk}/archive.zip").status_code == 403
+
+
+def test_a_file_missing_from_storage_is_a_clear_404(user):
+    _, version = make_dataset(user, "damaged", "public")
+    Path(storage.dataset_storage().path(f"{version.storage_prefix}/data.csv")).unlink()
+    response = client_for(user).get(f"/api/versions/{version.pk}/files/data.csv")
+    assert response.status_code == 404
+    assert "missing from storage" in response.json()["detail"]

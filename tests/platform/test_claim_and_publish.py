@@ -113,3 +113,27 @@ def test_published_manifest_lists_every_file_with_its_checksum(user, tmp_path):
     ]
     written = Path(storage.dataset_storage().path("m/k/manifest.json"))
     assert json.loads(written.read_text())["files"] == version.manifest["files"]
+
+
+def test_verify_finds_missing_and_altered_files(user, tmp_path):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    dataset = Dataset.objects.create(slug="v", title="v", modality="tabular", kind="synthetic", owner=user)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    (staging / "a.txt").write_bytes(b"alpha")
+    (staging / "b.txt").write_bytes(b"beta")
+    version = publish_version(dataset=dataset, staging=staging, key="k", claim=lambda: None, samples=2)
+    out = io.StringIO()
+    call_command("verify", stdout=out, stderr=io.StringIO())
+    assert "match their manifests" in out.getvalue()
+
+    root = Path(storage.dataset_storage().path(version.storage_prefix))
+    (root / "a.txt").write_bytes(b"alpha!")
+    (root / "b.txt").unlink()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="2 file"):
+        call_command("verify", stdout=out, stderr=io.StringIO())
+    assert "a.txt: sha256" in out.getvalue() and "b.txt: missing" in out.getvalue()
