@@ -91,8 +91,9 @@ def job_new(request):
         try:
             values = read_values(spec.schema, request.POST)
             body = {"generator": slug, "params": values}
-            if dataset := request.POST.get("dataset", "").strip():
-                body["dataset"] = dataset
+            for key in ("dataset", "reference"):
+                if value := request.POST.get(key, "").strip():
+                    body[key] = value
             job = service.submit(request.user, "generate", body)
         except (ParameterError, JobParameterError, JobTargetNotFound) as exc:
             error = str(exc) if not isinstance(exc, ParameterError) else f"parameters.params.{exc.field}: {exc.message}"
@@ -102,6 +103,9 @@ def job_new(request):
     posted = request.POST if request.method == "POST" else None
     fields = fields_for(spec.schema, fill_defaults(spec.schema, {}), posted)
     template = "portal/_generator_fields.html" if request.htmx else "portal/job_new.html"
-    context = {"specs": specs, "spec": spec, "fields": fields, "error": error,
-               "dataset": request.POST.get("dataset", "")}
+    references = [d for d in policy.visible_datasets(request.user).filter(kind=Dataset.Kind.REFERENCE)
+                  if d.modality == spec.modality]
+    context = {"specs": specs, "spec": spec, "fields": fields, "error": error, "references": references,
+               "dataset": request.POST.get("dataset", ""),
+               "reference": request.POST.get("reference", references[0].slug if references else "")}
     return render(request, template, context, status=400 if error else 200)

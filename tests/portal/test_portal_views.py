@@ -1,0 +1,30 @@
+"""Portal views through Django's test client (the browser tests cover the live pages)."""
+
+import pytest
+
+from access.models import Grant
+from catalog.models import Dataset
+from jobs.models import Job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_generate_form_offers_usable_references_and_submits_one(client, user, other_user):
+    usable = Dataset.objects.create(slug="real-digits", title="Real digits", modality="image", kind="reference",
+                                    access="restricted", owner=other_user)
+    Dataset.objects.create(slug="hidden-digits", title="Hidden", modality="image", kind="reference",
+                           access="restricted", owner=other_user)
+    Grant.objects.create(dataset=usable, user=user)
+    client.force_login(user)
+    page = client.get("/jobs/new/?generator=digits").content.decode()
+    assert 'value="real-digits" selected' in page and "hidden-digits" not in page
+
+    response = client.post("/jobs/new/", {"generator": "digits", "reference": "real-digits", "p.n": "30"})
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert job.dataset.reference == usable and job.parameters["params"]["n"] == 30
+
+
+def test_the_generate_form_needs_a_login(client):
+    response = client.get("/jobs/new/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
