@@ -28,11 +28,16 @@ def coco_categories() -> list[dict[str, Any]]:
             for c in catalog.CATEGORIES if c.annotated]
 
 
-def encode_masks(masks: np.ndarray) -> list[dict[str, Any]]:
-    """(N, H, W) bool masks to COCO compressed RLEs with text counts."""
+def encode_masks(masks: np.ndarray, transposed: bool = False) -> list[dict[str, Any]]:
+    """(N, H, W) bool masks (``transposed``: (N, W, H)) to COCO compressed RLEs with text counts."""
     if len(masks) == 0:
         return []
-    encoded = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8)))
+    # pycocotools wants (H, W, N) in Fortran order: that is (N, W, H) in C order.
+    as_bytes = masks.view(np.uint8) if masks.dtype == bool else masks.astype(np.uint8)
+    if not transposed:
+        as_bytes = as_bytes.transpose(0, 2, 1)
+    fortran = np.ascontiguousarray(as_bytes).transpose(2, 1, 0)
+    encoded = mask_utils.encode(fortran)
     return [{"size": [int(r["size"][0]), int(r["size"][1])], "counts": r["counts"].decode("ascii")}
             for r in encoded]
 

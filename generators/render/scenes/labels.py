@@ -8,7 +8,7 @@ import numpy as np
 
 from generators.render.scenes import catalog
 from generators.render.scenes.camera import Cameras, project_points
-from generators.render.scenes.raster import Raster
+from generators.render.scenes.raster import ObjectPixels, Raster
 from generators.render.scenes.scene import Objects, SceneBatch
 
 KEYPOINT_OUTSIDE, KEYPOINT_HIDDEN, KEYPOINT_VISIBLE = 0, 1, 2  # COCO visibility codes
@@ -31,10 +31,15 @@ def keypoints(batch: SceneBatch, raster: Raster) -> np.ndarray:
     """Project each object's named keypoints; visible where the pixel shows that object."""
     obj, cams = batch.objects, batch.cameras
     local = catalog.KEYPOINTS[obj.silhouette]  # (M, K, P, 2)
-    world = (obj.center[:, :, None, :]
-             + local[..., :1] * obj.half_u[..., None, None] * obj.axis_u[:, :, None, :]
-             + local[..., 1:] * obj.half_v[..., None, None] * obj.axis_v[:, :, None, :])
-    pixels, in_front = cams.project(cams.to_camera(world))
+    # Centre and half axes in the camera frame, then the points from them (fewer rotations).
+    centre = cams.to_camera(obj.center)
+    axis_u = cams.to_camera_direction(obj.axis_u) * obj.half_u[..., None]
+    axis_v = cams.to_camera_direction(obj.axis_v) * obj.half_v[..., None]
+    points = [centre[..., i, None] + local[..., 0] * axis_u[..., i, None] + local[..., 1] * axis_v[..., i, None]
+              for i in range(3)]  # x, y, z of (M, K, P) points
+    x, y, in_front = project_points(*points, cams.focal[:, None, None], cams.distortion[:, None, None],
+                                    cams.width, cams.height)
+    pixels = np.stack([x, y], -1)
     m, height, width = raster.ids.shape
     slots = obj.active.shape[1]
     col, row = np.floor(pixels[..., 0]), np.floor(pixels[..., 1])
@@ -50,12 +55,14 @@ def keypoints(batch: SceneBatch, raster: Raster) -> np.ndarray:
     return np.concatenate([np.where(exists[..., None], pixels, 0), visibility[..., None]], -1).astype(np.float32)
 
 
-def compute_labels(batch: SceneBatch, raster: Raster) -> Labels:
-    m = len(raster.ids)
+def compute_labels(batch: SceneBatch, raster: Raster, pixels: ObjectPixels) -> Labels:
     visible_area, amodal_area = raster.visible_area, raster.amodal_area
     fraction = np.where(amodal_area > 0, visible_area / np.maximum(amodal_area, 1), 0)
-    category = np.concatenate([np.zeros((m, 1), np.int16), batch.objects.category], axis=1).astype(np.uint8)
-    semantic = np.stack([category[i][raster.ids[i]] for i in range(m)])  # small per-image lookups
+    # The background is category 0: only object pixels need a lookup.
+    category = batch.objects.category.astype(np.uint8)
+    semantic = np.zeros_like(raster.ids)
+    semantic.reshape(-1)[pixels.flat] = np.take(category.reshape(-1),
+                                                pixels.image * category.shape[1] + pixels.ids - 1)
     return Labels(
         visible_area=visible_area.astype(np.int32),
         amodal_area=amodal_area.astype(np.int32),

@@ -25,4 +25,4 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray | list[np.ndarray]]) -> N
             with archive.open(info, "w", force_zip64=True) as member:
                 np.lib.format.write_array_header_1_0(member, header)
                 for part in parts:
-                    member.write(np.ascontiguousarray(part, dtype=parts[0].dtype).tobytes())
+                    member.write(np.ascontiguousarray(part, dtype=parts[0].dtype).data)  # no bytes copy

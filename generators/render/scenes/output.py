@@ -41,7 +41,7 @@ def shard_arrays(parts: list[RenderedBatch]) -> dict[str, list[np.ndarray]]:
         "instance_ids": per_part(lambda p: p.instance_ids),  # (N, H, W) uint8, 0 background
         "semantic": per_part(lambda p: p.labels.semantic),  # (N, H, W) uint8 category id
         "depth": per_part(lambda p: p.depth),  # (N, H, W) float32 camera z, inf: nothing
-        "normals": per_part(lambda p: p.normals.astype(np.float16)),  # (N, 3, H, W) camera frame
+        "normals": per_part(lambda p: p.half_normals()),  # (N, 3, H, W) float16 camera frame
         # (N, K, H, ceil(W / 8)) bits: np.unpackbits(a, axis=-1, count=W).astype(bool)
         "amodal_masks": per_part(lambda p: np.packbits(p.amodal_masks, axis=-1)),
         "category_id": per_part(lambda p: p.batch.objects.category),  # (N, K) int16, 0 empty slot
@@ -108,7 +108,10 @@ class SceneWriter:
                    & (labels.visible_fraction >= self.params["min_visible_fraction"]))
         chosen = np.nonzero(in_coco)
         rle_index = {(int(i), int(k)): j for j, (i, k) in enumerate(zip(*chosen, strict=True))}
-        visible_rle = encode_masks(part.instance_ids[chosen[0]] == (chosen[1] + 1)[:, None, None].astype(np.uint8))
+        # Column-major masks for pycocotools: transpose the id maps once, not every mask.
+        ids_t = np.ascontiguousarray(part.instance_ids.transpose(0, 2, 1))
+        visible_rle = encode_masks(ids_t[chosen[0]] == (chosen[1] + 1)[:, None, None].astype(np.uint8),
+                                   transposed=True)
         amodal_rle = encode_masks(part.amodal_masks[chosen])
         # Whole-batch conversions to Python values, then per-image lookups.
         fraction = labels.visible_fraction.tolist()
@@ -199,4 +202,4 @@ def _write_preview(path: Path, images: np.ndarray) -> None:
     tiles = np.concatenate([tiles, np.zeros((pad, *tiles.shape[1:]), np.uint8)])
     grid = tiles.reshape(rows, columns, *tiles.shape[1:]).swapaxes(1, 2).reshape(
         rows * tiles.shape[1], columns * tiles.shape[2], 3)
-    Image.fromarray(grid).save(path)
+    Image.fromarray(grid).save(path, compress_level=1)  # fast; a preview need not be small

@@ -39,11 +39,13 @@ def rasterize_image(image: SceneBatch, grid: PixelGrid) -> Raster:
     slots = objects.active.shape[1]
     raster = start_buffers(image.cameras, image.ground, grid, slots)
     planes = card_planes(image.cameras, objects)
-    xs, ys = grid.xs[None, :], grid.ys[:, None]
+    focal_k = image.cameras.focal * image.cameras.distortion
     for slot in range(slots):
         if not objects.active[0, slot]:
             continue
-        a, b, z, in_front = plane_hit(xs, ys, raster.w, planes[:, slot])
+        a, b, t, in_front = plane_hit(planes[:, slot], image.cameras.focal, focal_k, grid.xs, grid.rho_x,
+                                      grid.ys, grid.rho_y, raster.w)
+        z = t * raster.w
         cover = silhouette_cover(a, b, in_front, objects.silhouette[:, slot])
         wins = cover & (z < raster.depth)
         raster.depth = np.where(wins, z, raster.depth)
@@ -70,4 +72,4 @@ def render_scenes_per_image(params: dict[str, Any], backgrounds: np.ndarray | No
             index = np.array([i])
             image = select(batch, index)
             motion = next_frames(batch, index) if sequences else None
-            yield finish(image, rasterize_image(image, grid), noise.images(index), grid, backgrounds, motion)
+            yield finish(image, rasterize_image(image, grid), noise, index, grid, backgrounds, motion)

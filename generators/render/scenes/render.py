@@ -10,7 +10,7 @@ images), which keeps the working set small at any resolution.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,10 +19,10 @@ from generators.params import ParameterError
 from generators.render.scenes.camera import PixelGrid
 from generators.render.scenes.labels import Labels, compute_labels, optical_flow
 from generators.render.scenes.layout import sample_scenes
-from generators.render.scenes.raster import Raster, rasterize
+from generators.render.scenes.raster import ObjectPixels, Raster, fisheye, rasterize
 from generators.render.scenes.scene import Objects, SceneBatch, channel_count
 from generators.render.scenes.schema import check_distributions
-from generators.render.scenes.sensor import NoiseSource, expose
+from generators.render.scenes.sensor import NoiseSource, expose, mix_pixels, sensor_mix
 from generators.render.scenes.shading import shade, surface_tables
 from generators.spec import Progress, no_progress
 
@@ -42,9 +42,34 @@ class RenderedBatch:
     amodal_masks: np.ndarray  # (M, K, H, W) bool
     flow: np.ndarray | None  # (M, 2, H, W) float32 forward flow (dx, dy), sequences only
     labels: Labels
+    # What ``normals`` is made of (ground normal per image, object pixels and their
+    # normals), for :meth:`half_normals`; None: unknown.
+    normal_parts: tuple[np.ndarray, ObjectPixels, tuple[np.ndarray, ...]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def half_normals(self) -> np.ndarray:
+        """``normals.astype(np.float16)`` (what the shards store), converting far fewer values.
+
+        Ground pixels hold one normal per image and pixels without a surface hold 0, so
+        only the object pixels' normals need converting one by one.
+        """
+        if self.normal_parts is None:
+            return self.normals.astype(np.float16)
+        ground, pixels, objects = self.normal_parts
+        m, _, height, width = self.normals.shape
+        half = np.empty(self.normals.shape, dtype=np.float16)
+        for i in range(3):
+            half[:, i] = ground[:, i, None, None].astype(np.float16)
+        plane = height * width
+        flat = pixels.image * (3 * plane) + pixels.pixel
+        for i in range(3):
+            half.reshape(-1)[flat + i * plane] = objects[i].astype(np.float16)
+        blank = np.isinf(self.depth)  # no surface, or a provided background: normal 0
+        if blank.any():
+            np.copyto(half, np.float16(0), where=blank[:, None])
+        return half
 
 
 def scenes_per_chunk(params: dict[str, Any]) -> int:
@@ -97,31 +122,36 @@ def next_frames(chunk: SceneBatch, images: np.ndarray) -> tuple[Objects, np.ndar
     return select(chunk, following).objects, has_next
 
 
-def finish(batch: SceneBatch, raster: Raster, noise: np.ndarray, grid: PixelGrid,
+def finish(batch: SceneBatch, raster: Raster, noise: NoiseSource, index: np.ndarray, grid: PixelGrid,
            backgrounds: np.ndarray | None, motion: tuple[Objects, np.ndarray] | None) -> RenderedBatch:
     """Everything after the z-buffer, shared by the batched and the per-image renderers.
 
+    ``index`` are the images' positions in the chunk (for their sensor ``noise``);
     ``motion`` (from :func:`next_frames`) is given for sequences and yields optical flow.
     """
-    shaded = shade(batch, raster, grid.xs, grid.ys[:, None], surface_tables(batch))
+    mix = sensor_mix(batch.sensor)
+    pixels = raster.object_pixels()
+    shaded = shade(batch, raster, grid.xs, grid.ys[:, None], surface_tables(batch), mix, pixels)
     radiance, depth, normals = shaded.radiance, raster.depth, shaded.normals
+    valid = raster.w > 0 if fisheye(raster.w) else None  # pixels inside the lens's image circle
     if backgrounds is not None:
         # Composited onto real images: their depth and normals are unknown.
-        behind = (raster.ids == 0) & (raster.w > 0)
+        behind = (raster.ids == 0) if valid is None else (raster.ids == 0) & valid
         real = background_radiance(backgrounds, batch.background_index, *raster.ids.shape[1:],
                                    radiance.shape[1])
-        radiance = np.where(behind[:, None], real, radiance)
+        radiance = np.where(behind[:, None], mix_pixels(mix, real), radiance)
         depth = np.where(behind, np.float32(np.inf), depth)
         normals = np.where(behind[:, None], np.float32(0), normals)
     return RenderedBatch(
         batch=batch,
-        images=expose(radiance, batch.sensor, raster.w > 0, noise),
+        images=expose(radiance, batch.sensor, valid, noise, index),
         instance_ids=raster.ids,
         depth=depth,
         normals=normals,
         amodal_masks=raster.amodal,
         flow=None if motion is None else optical_flow(batch.cameras, *motion, raster, grid.xs, grid.ys[:, None]),
-        labels=compute_labels(batch, raster),
+        labels=compute_labels(batch, raster, pixels),
+        normal_parts=(shaded.ground_normal, pixels, shaded.object_normals),
     )
 
 
@@ -142,7 +172,7 @@ def render_chunk(params: dict[str, Any], chunk: int, backgrounds: np.ndarray | N
         raster = rasterize(sub.cameras, sub.objects, sub.ground, grid)
         images = np.arange(part.start, part.stop)
         motion = next_frames(batch, images) if frames > 1 else None
-        yield finish(sub, raster, noise.images(images), grid, backgrounds, motion)
+        yield finish(sub, raster, noise, images, grid, backgrounds, motion)
 
 
 def render_scenes(params: dict[str, Any], backgrounds: np.ndarray | None = None,

@@ -2,7 +2,9 @@
 
 Written as explicit per-channel and per-tap sums (no einsum or convolution routines,
 whose summation order depends on array shapes) so one image alone and the same image
-inside a batch come out identical.
+inside a batch come out identical. Exposure gain and colour matrix are linear, so the
+shader applies them to its colour tables (:func:`sensor_mix`, :func:`mix_rows`) and the
+pixels only go through blur, noise, gamma and quantization here.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def _blur_axis(image: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
 
     Taps are applied as shifts of each plane seen as one flat line, which keeps numpy's
     inner loops long; the few edge rows/columns the shifts get wrong are recomputed.
+    The taps are symmetric, so each pair of them costs one add and one multiply.
     """
     m, c, h, w = image.shape
     radius = weights.shape[1] // 2
@@ -39,10 +42,12 @@ def _blur_axis(image: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
     line = image.reshape(m, c, h * w)
     tap = [weights[:, i, None, None] for i in range(2 * radius + 1)]
     out = tap[radius] * line
+    n = h * w
     for off in range(1, radius + 1):
         shift = off * stride
-        out[..., shift:] += tap[radius - off] * line[..., :-shift]
-        out[..., :-shift] += tap[radius + off] * line[..., shift:]
+        pair = line[..., : n - 2 * shift] + line[..., 2 * shift:]
+        pair *= tap[radius + off]
+        out[..., shift: n - shift] += pair
     out = out.reshape(m, c, h, w)
     for i in [*range(radius), *range(size - radius, size)]:
         def at(j: int) -> np.ndarray:
@@ -50,8 +55,7 @@ def _blur_axis(image: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
             return image[:, :, j] if axis == 2 else image[..., j]
         value = tap[radius] * at(i)
         for off in range(1, radius + 1):
-            value = value + tap[radius - off] * at(i - off)
-            value = value + tap[radius + off] * at(i + off)
+            value = value + tap[radius + off] * (at(i - off) + at(i + off))
         if axis == 2:
             out[:, :, i] = value
         else:
@@ -89,32 +93,88 @@ class NoiseSource:
         sign = rng.choice(np.array([-1, 1], dtype=np.float32), images)
         return cls(bank, field, shift, sign)
 
+    def view(self, i: int) -> np.ndarray:
+        """(C, H, W) noise of image ``i``: its field rolled by ``shift`` as one flat line.
+
+        Each band is a contiguous view into the bank tiled twice along the line, not a copy.
+        """
+        tiled = self.__dict__.get("_tiled")
+        if tiled is None:
+            tiled = np.tile(self.bank.reshape(*self.bank.shape[:2], -1), 2)
+            object.__setattr__(self, "_tiled", tiled)
+        channels, height, width = self.bank.shape[1:]
+        start = height * width - int(self.shift[i, 0]) * width - int(self.shift[i, 1])
+        return tiled[self.field[i], :, start: start + height * width].reshape(channels, height, width)
+
     def images(self, index: np.ndarray) -> np.ndarray:
         """(len(index), C, H, W) noise of the given images."""
-        return np.stack([np.roll(self.bank[self.field[i]], tuple(self.shift[i]), axis=(1, 2)) * self.sign[i]
-                         for i in index])
+        return np.stack([self.view(i) * self.sign[i] for i in index])
 
 
-def expose(radiance: np.ndarray, sensor: Sensor, valid: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """Linear radiance (M, C, H, W) to 8-bit images; pixels outside the image circle are black."""
-    x = radiance * sensor.exposure_gain[:, None, None, None]
-    channels = x.shape[1]
-    matrix = sensor.colour_matrix
-    mixed = np.empty_like(x)
+def sensor_mix(sensor: Sensor) -> np.ndarray:
+    """(M, C, C) float32 exposure gain times colour matrix: the sensor's linear response."""
+    return sensor.colour_matrix * sensor.exposure_gain[:, None, None]
+
+
+def mix_rows(mix: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Apply per-image ``mix`` (M, C, C) to colour rows ``values`` (M, ..., C).
+
+    Shading is linear in the albedo, so the sensor's response is applied to the surface
+    tables (a few values per image) instead of to every pixel. Explicit sums, as below.
+    """
+    extra = (slice(None),) + (None,) * (values.ndim - 2)
+    channels = values.shape[-1]
+    out = np.empty(values.shape, dtype=np.float32)
+    for o in range(channels):
+        acc = mix[extra + (o, 0)] * values[..., 0]
+        for i in range(1, channels):
+            acc = acc + mix[extra + (o, i)] * values[..., i]
+        out[..., o] = acc
+    return out
+
+
+def mix_pixels(mix: np.ndarray, radiance: np.ndarray) -> np.ndarray:
+    """Apply per-image ``mix`` (M, C, C) to every pixel of (M, C, H, W) radiance."""
+    channels = radiance.shape[1]
+    mixed = np.empty_like(radiance)
     for out in range(channels):
-        acc = matrix[:, out, 0, None, None] * x[:, 0]
+        acc = mix[:, out, 0, None, None] * radiance[:, 0]
         for inp in range(1, channels):
-            acc = acc + matrix[:, out, inp, None, None] * x[:, inp]
+            acc = acc + mix[:, out, inp, None, None] * radiance[:, inp]
         mixed[:, out] = acc
+    return mixed
+
+
+EXPOSE_PIXELS = 8 * 3 * 128 * 128  # exposed together: 8 RGB images stay in the CPU cache
+
+
+def expose(signal: np.ndarray, sensor: Sensor, valid: np.ndarray | None, noise: NoiseSource,
+           index: np.ndarray) -> np.ndarray:
+    """Sensor-space signal (M, C, H, W) (radiance through :func:`sensor_mix`) to 8-bit images.
+
+    Blur, noise of images ``index`` of ``noise``, gamma and quantization; pixels where
+    ``valid`` is False (outside the image circle; None: there are none) are black.
+    A few images at a time, in place where possible: every step is per pixel or per image.
+    """
+    m, channels, height, width = signal.shape
     weights = blur_weights(sensor.blur_sigma, sensor.blur_radius)
-    # In place from here on: these are the largest arrays of a batch.
-    signal = blur(mixed, weights)
-    signal += sensor.noise_std[:, None, None, None] * noise
-    np.maximum(signal, 0, out=signal)
-    np.minimum(signal, 1, out=signal)
-    # Gamma 2: close to sRGB, and exact in float32 (sqrt is correctly rounded).
-    np.sqrt(signal, out=signal)
-    signal *= np.float32(255)
-    signal += np.float32(0.5)
-    np.copyto(signal, np.float32(0), where=~valid[:, None])
-    return signal.astype(np.uint8)
+    scale = sensor.noise_std * noise.sign[index]
+    out = np.empty(signal.shape, dtype=np.uint8)
+    step = max(1, EXPOSE_PIXELS // (channels * height * width))
+    scratch = np.empty(signal.shape[1:], dtype=np.float32)
+    for start in range(0, m, step):
+        part = slice(start, min(m, start + step))
+        blurred = blur(signal[part], weights[part])
+        for i in range(part.start, part.stop):
+            if scale[i] != 0:
+                np.multiply(noise.view(int(index[i])), scale[i], out=scratch)
+                blurred[i - start] += scratch
+        np.clip(blurred, np.float32(0), np.float32(1), out=blurred)
+        # Gamma 2: close to sRGB, and exact in float32 (sqrt is correctly rounded).
+        np.sqrt(blurred, out=blurred)
+        blurred *= np.float32(255)
+        blurred += np.float32(0.5)
+        if valid is not None:
+            np.copyto(blurred, np.float32(0), where=~valid[part, None])
+        out[part] = blurred
+    return out

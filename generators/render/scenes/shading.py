@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generators.render.scenes.raster import Raster
+from generators.render.scenes.raster import ObjectPixels, Raster
 from generators.render.scenes.scene import SceneBatch
+from generators.render.scenes.sensor import mix_rows
 
 NOISE_SIZE = 64
 
@@ -73,18 +74,30 @@ def surface_tables(batch: SceneBatch) -> SurfaceTables:
 
 def _pattern(kind: np.ndarray | int, a: np.ndarray, b: np.ndarray, frequency: np.ndarray) -> np.ndarray:
     """Pattern value in 0..1 at local coordinates: 0 plain, 1 stripes, 2 checker, 3 noise."""
-    fa, fb = np.floor(a * frequency), np.floor(b * frequency)
     half = np.float32(0.5)
-    if isinstance(kind, int):  # one pattern for every pixel (the ground of one image)
+    if isinstance(kind, int):  # one pattern for every pixel (the ground of some images), in place
+        fa = a * frequency
+        np.floor(fa, out=fa)
         if kind == 1:
-            return fa - 2 * np.floor(fa * half)
+            parity = fa * half
+            np.floor(parity, out=parity)
+            parity *= 2
+            fa -= parity
+            return fa
+        fb = b * frequency
+        np.floor(fb, out=fb)
         if kind == 2:
-            return (fa + fb) - 2 * np.floor((fa + fb) * half)
-        # Noise: 8 texels per period, wrapped.
-        wrap = np.float32(NOISE_SIZE)
-        ia = (fa * 8 - wrap * np.floor(fa * 8 / wrap)).astype(np.intp).clip(0, NOISE_SIZE - 1)
-        ib = (fb * 8 - wrap * np.floor(fb * 8 / wrap)).astype(np.intp).clip(0, NOISE_SIZE - 1)
-        return NOISE_TEXTURE[ib * NOISE_SIZE + ia]
+            fa += fb
+            parity = fa * half
+            np.floor(parity, out=parity)
+            parity *= 2
+            fa -= parity
+            return fa
+        # Noise: 8 texels per period, wrapped: texel 8 * (f mod 8) along each axis.
+        index = (fb.astype(np.int32) & 7) << 9
+        index += (fa.astype(np.int32) & 7) << 3
+        return np.take(NOISE_TEXTURE, index)
+    fa, fb = np.floor(a * frequency), np.floor(b * frequency)
     stripes = fa - 2 * np.floor(fa * half)
     checker = (fa + fb) - 2 * np.floor((fa + fb) * half)
     return np.where(kind == 1, stripes, np.where(kind == 2, checker, np.float32(0)))
@@ -136,63 +149,86 @@ def _illuminate(p: tuple[np.ndarray, ...], n: tuple[np.ndarray, ...], light: Lig
     inv_view = 1 / np.sqrt(px * px + py * py + pz * pz)
     hx, hy, hz = lx - px * inv_view, ly - py * inv_view, lz - pz * inv_view
     gloss = np.maximum(nx * hx + ny * hy + nz * hz, 0) / np.sqrt(hx * hx + hy * hy + hz * hz)
-    for step in range(int(exponent.max(initial=0))):  # gloss ** 2 ** exponent, by squaring
-        gloss = np.where(exponent > step, gloss * gloss, gloss)
+    # gloss ** 2 ** exponent, by squaring: every pixel at least the smallest exponent times.
+    least = int(exponent.min()) if exponent.size else 0
+    for step in range(int(exponent.max(initial=0))):
+        if step < least:
+            gloss = gloss * gloss
+        else:
+            np.copyto(gloss, gloss * gloss, where=exponent > step)
     return level, specular * strength * gloss
 
 
 @dataclass
 class Shaded:
-    radiance: np.ndarray  # (M, C, H, W) float32, linear
+    radiance: np.ndarray  # (M, C, H, W) float32, linear, through the sensor's response
     normals: np.ndarray  # (M, 3, H, W) float32 camera frame, facing the camera; 0 where no surface
+    ground_normal: np.ndarray  # (M, 3) float32: the normals of ground pixels
+    object_normals: tuple[np.ndarray, ...]  # x, y, z of the normals of the object pixels shaded
 
 
 def shade(batch: SceneBatch, raster: Raster, xs: np.ndarray, ys: np.ndarray,
-          tables: SurfaceTables) -> Shaded:
+          tables: SurfaceTables, mix: np.ndarray, pixels: ObjectPixels) -> Shaded:
     """Radiance and normals of every pixel, channels first. ``xs`` (W,) and ``ys`` (H, 1).
 
-    The ground is shaded for the whole frame with per-image constants; object pixels
-    (a minority) are then gathered, shaded with their own tables and scattered back.
+    ``mix`` (M, C, C) is the sensor's linear response (:func:`.sensor.sensor_mix`): shading
+    is linear in the albedo, so it is applied to the tables' colours, not to the pixels.
+    The ground is shaded for the whole frame, per pixel only where it varies (point
+    lights, patterns); object pixels (a minority) are then gathered, shaded with their
+    own tables and scattered back.
     """
     ids, a, b, z, w = raster.ids, raster.a, raster.b, raster.depth, raster.w
     m, height, width = ids.shape
     channels = tables.albedo.shape[-1]
-    surface = np.isfinite(z)
     emissive = np.float32(batch.sensor.emissive)
     light = light_terms(batch)
+    albedo = mix_rows(mix, tables.albedo)  # (M, K+1, C) sensor space
+    white = mix_rows(mix, np.ones((m, 1, channels), dtype=np.float32))[:, 0]  # specular colour
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        t = np.where(surface, z / w, np.float32(0))
-        p = (xs * t, ys * t, np.where(surface, z, np.float32(0)))
-
         ground_n = tuple(tables.normal[:, 0, i, None, None] for i in range(3))
         per_image = light.take((slice(None), None, None))
         # The flat ground under a directional or ambient light is lit evenly: one value
         # per image (the same value the per-pixel formula gives, as 0 * p is 0).
         zero = np.zeros((m, 1, 1), dtype=np.float32)
-        level = np.empty_like(a)
-        level[...] = _illuminate((zero, zero, zero), ground_n, per_image)[0]
+        shading = np.empty_like(a)
+        shading[...] = emissive + (1 - emissive) * _illuminate((zero, zero, zero), ground_n, per_image)[0]
         point = np.nonzero(light.point)[0]
         if point.size:
-            level[point] = _illuminate(tuple(c[point] for c in p), tuple(g[point] for g in ground_n),
-                                       per_image.take(point))[0]
-        pattern = np.zeros_like(a)
+            # On the ground, n . (light - p) is the light's height above it at every point,
+            # so a point light's level is ambient + strength * ref^2 * height / distance^3.
+            zp = z[point]
+            t = zp / w[point]
+            lx, ly, lz = (v[point, None, None] for v in light.vector)
+            dist_sq = np.square(lx - xs * t)
+            dist_sq += np.square(ly - ys * t)
+            dist_sq += np.square(lz - zp)
+            above = batch.lights.vector[point, 2].astype(np.float32)
+            coef = (light.strength[point] * light.reference_sq[point] * np.maximum(above, 0))[:, None, None]
+            level = np.sqrt(dist_sq)
+            level *= dist_sq
+            np.divide(coef, level, out=level)
+            level += light.ambient[point, None, None]
+            shading[point] = level if emissive == 0 else emissive + (1 - emissive) * level
         for kind in (1, 2, 3):
             images = np.nonzero(tables.pattern[:, 0] == kind)[0]
             if images.size:
-                pattern[images] = _pattern(kind, a[images], b[images], tables.frequency[images, 0, None, None])
-        light_share = emissive + (1 - emissive) * level
-        shading = (1 - tables.contrast[:, 0, None, None] * pattern) * light_share
-        radiance = tables.albedo[:, 0, :, None, None] * shading[:, None]
+                pattern = _pattern(kind, a[images], b[images], tables.frequency[images, 0, None, None])
+                shading[images] *= 1 - tables.contrast[images, 0, None, None] * pattern
+        radiance = np.empty((m, channels, height, width), dtype=np.float32)
+        for c in range(channels):
+            np.multiply(albedo[:, 0, c, None, None], shading, out=radiance[:, c])
         normals = np.empty((m, 3, height, width), dtype=np.float32)
         for i in range(3):
             normals[:, i] = ground_n[i]
 
         # Object pixels, gathered by flat index (image, pixel).
-        flat = np.flatnonzero(ids)
-        image, pixel = np.divmod(flat, height * width)
-        row = image * tables.normal.shape[1] + ids.reshape(-1)[flat]
-        pp = tuple(c.reshape(-1)[flat] for c in p)
-        pa, pb = a.reshape(-1)[flat], b.reshape(-1)[flat]
+        image, pixel = pixels.image, pixels.pixel
+        row = image * tables.normal.shape[1] + pixels.ids
+        pz = z.reshape(-1)[pixels.flat]
+        t = pz / w.reshape(-1)[pixels.flat]
+        y, x = np.divmod(pixel, width)
+        pp = (xs[x] * t, ys[y, 0] * t, pz)
+        pa, pb = a.reshape(-1)[pixels.flat], b.reshape(-1)[pixels.flat]
 
         def rows(table: np.ndarray) -> np.ndarray:
             # np.take, not fancy indexing: several times faster for rows of a few values.
@@ -208,15 +244,28 @@ def shade(batch: SceneBatch, raster: Raster, xs: np.ndarray, ys: np.ndarray,
                                        rows(tables.shininess_log2))
         obj_pattern = _pattern(rows(tables.pattern), pa, pb, rows(tables.frequency))
         obj_shading = (1 - rows(tables.contrast) * obj_pattern) * (emissive + (1 - emissive) * obj_level)
-        obj_radiance = rows(tables.albedo) * obj_shading[:, None] + ((1 - emissive) * gloss)[:, None]
-        plane = (image[:, None] * channels + np.arange(channels)) * (height * width) + pixel[:, None]
-        radiance.reshape(-1)[plane] = obj_radiance
-        normal_plane = (image[:, None] * 3 + np.arange(3)) * (height * width) + pixel[:, None]
-        normals.reshape(-1)[normal_plane] = np.stack(n, -1)
+        # Scattered band by band: flat indices of the first band, then a plane further each.
+        obj_light = (1 - emissive) * gloss
+        plane = height * width
+        flat = image * (channels * plane) + pixel
+        radiance_flat = radiance.reshape(-1)
+        for c in range(channels):
+            value = rows(albedo[..., c]) * obj_shading + np.take(white[:, c], image) * obj_light
+            radiance_flat[flat + c * plane if c else flat] = value
+        flat = image * (3 * plane) + pixel
+        normals_flat = normals.reshape(-1)
+        for i in range(3):
+            normals_flat[flat + i * plane if i else flat] = n[i]
 
-    missed = ~surface[:, None]
-    if missed.any():  # rays above the horizon see the sky; outside the image circle, nothing
-        sky = np.where(w > 0, np.float32(1), np.float32(0))[:, None] * batch.ground.sky[:, :, None, None]
-        np.copyto(radiance, sky, where=missed)
-        np.copyto(normals, np.float32(0), where=missed)
-    return Shaded(radiance, normals)
+    # Rays above the horizon see the sky; outside the image circle, nothing.
+    some = np.arange(m) if raster.sky is None else np.nonzero(raster.sky)[0]  # the others see ground only
+    missed = np.isinf(z[some])
+    seeing = missed.any(axis=(1, 2))
+    some, missed = some[seeing], missed[seeing]
+    if some.size:
+        sky = mix_rows(mix[some], batch.ground.sky[some][:, None, :])[:, 0]
+        seen = np.where(w[some] > 0, np.float32(1), np.float32(0))[:, None] * sky[:, :, None, None]
+        where = missed[:, None]
+        radiance[some] = np.where(where, seen, radiance[some])
+        normals[some] = np.where(where, np.float32(0), normals[some])
+    return Shaded(radiance, normals, tables.normal[:, 0], tuple(n))
