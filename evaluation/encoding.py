@@ -65,10 +65,6 @@ class TableEncoder:
             enc.missing_flag[col] = bool(np.isnan(values).any())
         return enc
 
-    @property
-    def columns(self) -> list[str]:
-        return self.numeric + self.categorical
-
     def feature_groups(self) -> dict[str, list[int]]:
         """Encoded feature positions of each original column, in ``transform``'s order."""
         groups: dict[str, list[int]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from evaluation.plots import figures, to_svg
-from evaluation.report import FIDELITY_KEYS, PRIVACY_KEYS
+from evaluation.report import FIDELITY_KEYS, PRIVACY_CONTEXT_KEYS, PRIVACY_KEYS
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
@@ -90,7 +90,8 @@ def render_html(report: dict) -> str:
     parts.append("<h2>Fidelity</h2>")
     parts.append(_table(_metric_rows(report["fidelity"], FIDELITY_KEYS), ("metric", "value")))
     parts.append("<h2>Privacy</h2>")
-    parts.append(_table(_metric_rows(report["privacy"], PRIVACY_KEYS), ("metric", "value")))
+    parts.append(_table(_metric_rows(report["privacy"], PRIVACY_KEYS + PRIVACY_CONTEXT_KEYS),
+                        ("metric", "value")))
     for title, fig in figures(report):
         parts.append(f"<h2>{escape(title)}</h2><figure>{to_svg(fig)}</figure>")
     parts.append("</body></html>")

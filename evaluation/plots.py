@@ -135,8 +135,8 @@ def figures(report: dict) -> list[tuple[str, Figure]]:
 
 
 def to_svg(fig: Figure) -> str:
-    """Inline SVG markup (no XML prologue, no timestamp)."""
+    """Inline SVG markup (no XML prologue, no timestamp, no creator link)."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     return text[text.index("<svg") :]

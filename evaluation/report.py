@@ -40,6 +40,11 @@ PRIVACY_KEYS = (
     "dcr_share", "dcr_synthetic_p05", "dcr_holdout_p05", "nndr_p05", "exact_match_rate",
     "mia_auc", "singling_out_risk", "linkability_risk", "inference_risk", "epsilon",
 )
+# Shown beside the contract keys in the HTML page.
+PRIVACY_CONTEXT_KEYS = (
+    "dcr_share_worst_subset", "dcr_worst_subset_columns", "exact_match_rate_holdout",
+    "dcr_random_baseline", "sdmetrics", "inference_secret",
+)
 
 Progress = Callable[[float, str], None] | None
 
@@ -96,6 +101,10 @@ def validate_tables(
                 )
     if target is not None and target not in expected:
         raise ValueError(f"target column {target!r} is not in real_train (columns: {expected})")
+    if target is not None:
+        for name, table in tables.items():
+            if table[target].notna().sum() < 2:
+                raise ValueError(f"{name} has fewer than 2 rows with a value in target column {target!r}")
 
 
 # --- scores and verdict --------------------------------------------------------
@@ -394,6 +403,8 @@ def _tabular(real_train, real_holdout, synthetic, *, target, task, thresholds, e
     def privacy_stage() -> dict:
         priv = _distance_privacy(enc_train, enc_hold, enc_syn, encoder.feature_groups(), random_state)
         priv["exact_match_rate"] = privacy.exact_match_rate(real_train, synthetic)
+        # The same rate for real rows never trained on: tables of few discrete values repeat rows.
+        priv["exact_match_rate_holdout"] = privacy.exact_match_rate(real_train, real_holdout)
         priv["dcr_random_baseline"] = privacy.random_baseline(
             priv["dcr_synthetic_median"], real_train, encoder.transform, seed=random_state
         )

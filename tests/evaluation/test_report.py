@@ -91,6 +91,8 @@ def test_bad_tables_are_refused_with_the_column_named(real):
         evaluation.build_tabular_report(train, holdout, train.drop(columns="b"), target="label")
     with pytest.raises(ValueError, match="target column 'nope'"):
         evaluation.build_tabular_report(train, holdout, train, target="nope")
+    with pytest.raises(ValueError, match="synthetic has fewer than 2 rows with a value in target column 'label'"):
+        evaluation.build_tabular_report(train, holdout, train.assign(label=None), target="label")
     with pytest.raises(ValueError, match="'a' is numeric in real_train but categorical in synthetic"):
         evaluation.build_tabular_report(train, holdout, train.assign(a="x"), target="label")
 
