@@ -43,7 +43,7 @@ class Command(BaseCommand):
                     "title": reference.title, "modality": reference.modality,
                     "kind": Dataset.Kind.REFERENCE, "access": Dataset.Access.RESTRICTED,
                     "owner": system, "license": reference.license, "card": reference.card,
-                    "tags": list(reference.tags),
+                    "tags": list(reference.tags), "privacy_thresholds": reference.privacy_thresholds or {},
                 },
             )
             if dataset.latest_ready_version() is None:
