@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from generators.params import validate_params
+from generators.render.memory import retain_freed_memory
 from generators.render.scenes import SCENES_SPEC, SCHEMA, render_scenes
-from generators.render.scenes.memory import retain_freed_memory
 from generators.render.scenes.reference import render_scenes_per_image
 from generators.render.scenes.render import chunk_count, render_chunk
 from generators.spec import no_progress

@@ -26,24 +26,27 @@ def jittered_control(grammar: SampledGrammar, allograph: np.ndarray, jitter: np.
 
 def elastic_waves(rng: np.random.Generator, amplitude: np.ndarray) -> np.ndarray:
     """Random plane sine waves (B, 4, 2, W) for :func:`elastic_displacement`: per image,
-    per displacement axis, W waves' angle, angular frequency (0.5-1.5 cycles per digit
-    height), phase and weight, the weights scaled so each axis moves by RMS ``amplitude``."""
+    per displacement axis, W waves' x and y angular frequency (0.5-1.5 cycles per digit
+    height in a random direction), phase and weight, the weights scaled so each axis
+    moves by RMS ``amplitude``."""
     shape = (len(amplitude), 2, ELASTIC_WAVES)
     angle = rng.uniform(0, 2 * np.pi, shape)
     frequency = 2 * np.pi * rng.uniform(0.5, 1.5, shape)
     phase = rng.uniform(0, 2 * np.pi, shape)
     weight = rng.standard_normal(shape) * np.sqrt(2.0 / ELASTIC_WAVES) * amplitude[:, None, None]
-    return np.stack([angle, frequency, phase, weight], axis=1)
+    waves = [frequency * np.cos(angle), frequency * np.sin(angle), phase, weight]
+    return np.stack(waves, axis=1).astype(np.float32)
 
 
 def elastic_displacement(control: np.ndarray, waves: np.ndarray) -> np.ndarray:
     """Move control points (B, C, 2) by the smooth displacement field summed from ``waves``.
     The field varies slowly between neighbouring control points, so warping them warps
     the spline through them, at C rather than K sines per image."""
-    angle, frequency, phase, weight = (part[:, None] for part in np.moveaxis(waves, 1, 0))  # (B, 1, 2, W)
+    fx, fy, phase, weight = (part[:, None] for part in np.moveaxis(waves, 1, 0))  # (B, 1, 2, W)
     x, y = control[..., 0, None, None], control[..., 1, None, None]  # (B, C, 1, 1)
-    field = np.sin(x * frequency * np.cos(angle) + y * frequency * np.sin(angle) + phase)
-    return (control + (weight * field).sum(axis=3)).astype(np.float32)
+    field = np.sin(x * fx + y * fy + phase)
+    field *= weight
+    return control + field.sum(axis=3)
 
 
 def stroke_points(grammar: SampledGrammar, allograph: np.ndarray, control: np.ndarray) -> np.ndarray:

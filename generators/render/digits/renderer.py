@@ -25,10 +25,11 @@ from generators.render.digits.draws import Draws, draw
 from generators.render.digits.grammar import SampledGrammar, sample_grammar
 from generators.render.digits.raster import block_counts, rasterize
 from generators.render.digits.schema import SCHEMA, check_params
+from generators.render.memory import retain_freed_memory
 from generators.spec import GenerateResult, GeneratorSpec, Progress, no_progress
 
 BITMAP_SIZE = 32  # the real digits' bitmaps, counted in 4x4 blocks
-PIXELS_PER_BATCH = 2**21
+PIXELS_PER_BATCH = 2**19  # 512 images of 32x32: the rasterizer's arrays stay in cache
 POINTS_PER_PIXEL = 1.0  # stroke samples per pixel of digit height: dense enough for exact discs
 
 
@@ -123,7 +124,7 @@ def render(params: dict[str, Any], progress: Progress | None = None, workers: in
     n, per_batch = params["n"], batch_size(params)
     jobs = [(params, index, min(per_batch, n - start)) for index, start in enumerate(range(0, n, per_batch))]
     images, labels, done = [], [], 0
-    executor = ProcessPoolExecutor(workers) if workers > 1 else None
+    executor = ProcessPoolExecutor(workers, initializer=retain_freed_memory) if workers > 1 else None
     try:
         results = executor.map(_render_batch_args, jobs) if executor else map(_render_batch_args, jobs)
         for batch_images, batch_labels in results:
@@ -138,6 +139,7 @@ def render(params: dict[str, Any], progress: Progress | None = None, workers: in
 
 
 def run(params: dict[str, Any], out_dir: Path, progress: Progress) -> GenerateResult:
+    retain_freed_memory()  # a worker renders batch after batch of the same sizes
     images, labels = render(params, progress)
     with open(Path(out_dir) / "digits.npz", "wb") as fh:
         np.savez(fh, images=images, labels=labels)

@@ -31,7 +31,7 @@ ATTRIBUTES: dict[str, dict[str, Any]] = {
         minimum=-0.5, maximum=0.5, low=-0.1, high=0.1),
     "jitter": distribution_schema(
         "Standard deviation of the random displacement of each control point.",
-        minimum=0.0, maximum=0.3, low=0.02, high=0.06),
+        minimum=0.0, maximum=0.3, low=0.02, high=0.08),
     "elastic": distribution_schema(
         "Amplitude of a smooth random displacement field (elastic distortion).",
         minimum=0.0, maximum=0.3, low=0.0, high=0.06),

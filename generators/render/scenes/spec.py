@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from generators.render.scenes.memory import retain_freed_memory
+from generators.render.memory import retain_freed_memory
 from generators.render.scenes.output import SceneWriter
 from generators.render.scenes.render import (
     RenderedBatch,
