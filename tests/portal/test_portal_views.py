@@ -28,3 +28,11 @@ def test_the_generate_form_offers_usable_references_and_submits_one(client, user
 def test_the_generate_form_needs_a_login(client):
     response = client.get("/jobs/new/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_reference_pages_show_their_leaderboard_once_and_a_clean_title(client, user):
+    reference = Dataset.objects.create(slug="ref", title="Real things", modality="image", kind="reference",
+                                       access="public", owner=user)
+    page = client.get(f"/datasets/{reference.slug}/").content.decode()
+    assert page.count("<h2>Leaderboard</h2>") == 1
+    assert "<title>Real things · Synthreg</title>" in page
