@@ -5,7 +5,7 @@
 
 Modules: ``grammar`` (per-digit allographs as splines through control points),
 ``distributions`` and ``schema`` (the parameters), ``draws`` (every random number
-of a batch), ``geometry`` (batched stroke layout), ``raster`` (batched scanline
+of a batch), ``geometry`` (batched stroke layout), ``raster`` (compiled scanline
 rasterizer and 4x4 block counts), ``renderer`` (batches, workers and the job spec).
 """
 

@@ -43,13 +43,10 @@ def draw(params: dict[str, Any], grammar: SampledGrammar, batch_index: int, coun
     classes = np.asarray(params["classes"], dtype=np.int64)
     labels = classes[rng.integers(0, len(classes), count)]
     choice = rng.random(count)
-    allograph = np.empty(count, np.int64)
-    for digit in np.unique(labels):
-        options = np.nonzero(grammar.digit == digit)[0]
-        cumulative = np.cumsum(grammar.weight[options])
-        members = labels == digit
-        picked = np.searchsorted(cumulative, choice[members] * cumulative[-1], side="right")
-        allograph[members] = options[np.minimum(picked, len(options) - 1)]
+    # Each label's allograph by weight: the number of its cumulative weights (inf-padded)
+    # at or below choice x total, i.e. a right-sided searchsorted, for all labels at once.
+    picked = (grammar.cumulative[labels] <= (choice * grammar.total[labels])[:, None]).sum(axis=1)
+    allograph = grammar.options[labels, np.minimum(picked, grammar.options.shape[1] - 1)]
     attributes = {name: sample(params[name], ATTRIBUTES[name], rng, count) for name in sorted(ATTRIBUTES)}
     trim_end = sample(params["end_trim"], ATTRIBUTES["end_trim"], rng, count)
     shift_y = sample(params["translation"], ATTRIBUTES["translation"], rng, count)

@@ -2,7 +2,11 @@
 
 Points travel as one (2, B, K) array, x then y (y down): each coordinate is
 contiguous per image, which keeps the per-image reductions fast. All functions
-work on a whole batch and never loop over images. Before placement the unit of
+work on a whole batch. Steps made of plain arithmetic and comparisons run as small
+numba kernels that loop over images and points, each in float32 operation for
+operation as numpy computed it (no fast-math), so the output is unchanged to the
+bit; sines, cosines, matrix products and sums stay in numpy, whose results depend
+on its own implementations and summation order. Before placement the unit of
 length is one digit height.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from generators.render.digits.grammar import SampledGrammar
+from generators.render.digits.jit import njit
 
 TEMPLATE_CENTRE = (0.35, 0.5)
 ELASTIC_WAVES = 4  # sine waves summed per displacement axis
@@ -42,11 +47,23 @@ def elastic_displacement(control: np.ndarray, waves: np.ndarray) -> np.ndarray:
     """Move control points (B, C, 2) by the smooth displacement field summed from ``waves``.
     The field varies slowly between neighbouring control points, so warping them warps
     the spline through them, at C rather than K sines per image."""
-    fx, fy, phase, weight = (part[:, None] for part in np.moveaxis(waves, 1, 0))  # (B, 1, 2, W)
-    x, y = control[..., 0, None, None], control[..., 1, None, None]  # (B, C, 1, 1)
-    field = np.sin(x * fx + y * fy + phase)
-    field *= weight
+    phases = np.empty((*control.shape, waves.shape[3]), np.float32)  # (B, C, 2, W)
+    _wave_phases(np.ascontiguousarray(control, np.float32), np.ascontiguousarray(waves, np.float32), phases)
+    field = np.sin(phases, out=phases)
+    field *= waves[:, None, 3]  # weight
     return control + field.sum(axis=3)
+
+
+@njit(cache=True, nogil=True)
+def _wave_phases(control, waves, phases):  # pragma: no cover - compiled
+    """``x * fx + y * fy + phase`` of every control point and wave, float32 step by step."""
+    for b in range(phases.shape[0]):
+        for c in range(phases.shape[1]):
+            x, y = control[b, c, 0], control[b, c, 1]
+            for axis in range(phases.shape[2]):
+                for w in range(phases.shape[3]):
+                    phases[b, c, axis, w] = np.float32(np.float32(x * waves[b, 0, axis, w])
+                                                       + np.float32(y * waves[b, 1, axis, w])) + waves[b, 2, axis, w]
 
 
 def stroke_points(grammar: SampledGrammar, allograph: np.ndarray, control: np.ndarray) -> np.ndarray:
@@ -66,24 +83,61 @@ def trim_and_taper(grammar: SampledGrammar, allograph: np.ndarray, trim_start: n
                    trim_end: np.ndarray, taper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Leave out the first/last fraction of each open stroke and thin its new ends.
     Returns the valid mask (B, K) and a per-point width factor (B, K)."""
-    along = grammar.along[allograph]
-    is_open = grammar.open_stroke[allograph]
-    start, end = trim_start[:, None], 1.0 - trim_end[:, None]
-    valid = grammar.valid[allograph] & (~is_open | ((along >= start) & (along <= end)))
-    to_end = np.minimum(along - start, end - along) / TAPER_ZONE
-    thinning = taper[:, None] * np.clip(1.0 - to_end, 0.0, 1.0)
-    return valid, np.where(is_open, 1.0 - thinning, 1.0).astype(np.float32)
+    count, size_k = len(allograph), grammar.along.shape[1]
+    valid, width = np.empty((count, size_k), bool), np.empty((count, size_k), np.float32)
+    _trim_and_taper(grammar.along, grammar.open_stroke, grammar.valid, allograph,
+                    trim_start.astype(np.float32), trim_end.astype(np.float32),
+                    taper.astype(np.float32), valid, width)
+    return valid, width
+
+
+@njit(cache=True, nogil=True)
+def _trim_and_taper(along, open_stroke, kept, allograph, trim_start, trim_end, taper, valid, width
+                    ):  # pragma: no cover - compiled
+    """Per image and point, in float32 step by step as numpy computed it before:
+    ``valid = kept & (~open | (start <= along <= end))`` with ``end = 1 - trim_end``, and
+    ``width = 1 - taper * clip(1 - min(along - start, end - along) / TAPER_ZONE, 0, 1)``
+    on open strokes, 1 elsewhere."""
+    zone = np.float32(TAPER_ZONE)
+    for b in range(allograph.shape[0]):
+        graph = allograph[b]
+        start = trim_start[b]
+        end = np.float32(1.0 - trim_end[b])
+        for k in range(along.shape[1]):
+            position = along[graph, k]
+            if open_stroke[graph, k]:
+                valid[b, k] = kept[graph, k] and position >= start and position <= end
+                to_end = np.float32(min(np.float32(position - start), np.float32(end - position)) / zone)
+                thinning = np.float32(taper[b] * min(max(np.float32(1.0 - to_end), np.float32(0.0)),
+                                                     np.float32(1.0)))
+                width[b, k] = np.float32(1.0 - thinning)
+            else:
+                valid[b, k] = kept[graph, k]
+                width[b, k] = 1.0
 
 
 def shape(points: np.ndarray, width: np.ndarray, slant: np.ndarray, rotation_deg: np.ndarray) -> np.ndarray:
     """Stretch horizontally, shear (top to the right for positive slant), then rotate
     counter-clockwise, all about the template centre."""
-    x = (points[0] - TEMPLATE_CENTRE[0]) * width[:, None]
-    y = points[1] - TEMPLATE_CENTRE[1]
-    x = x - slant[:, None] * y
-    theta = np.deg2rad(rotation_deg)[:, None].astype(np.float32)
-    cos, sin = np.cos(theta), np.sin(theta)
-    return np.stack([x * cos + y * sin, y * cos - x * sin])
+    theta = np.deg2rad(rotation_deg.astype(np.float32))
+    out = np.empty(points.shape, np.float32)
+    _shape(np.ascontiguousarray(points, np.float32), width.astype(np.float32), slant.astype(np.float32),
+           np.cos(theta), np.sin(theta), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _shape(points, width, slant, cos, sin, out):  # pragma: no cover - compiled
+    """Float32 step by step, as numpy computed it: x = (x0 - cx) * width; y = y0 - cy;
+    x -= slant * y; then the rotation (x cos + y sin, y cos - x sin)."""
+    centre_x, centre_y = np.float32(TEMPLATE_CENTRE[0]), np.float32(TEMPLATE_CENTRE[1])
+    for b in range(points.shape[1]):
+        for k in range(points.shape[2]):
+            x = np.float32(np.float32(points[0, b, k] - centre_x) * width[b])
+            y = np.float32(points[1, b, k] - centre_y)
+            x = np.float32(x - np.float32(slant[b] * y))
+            out[0, b, k] = np.float32(x * cos[b]) + np.float32(y * sin[b])
+            out[1, b, k] = np.float32(y * cos[b]) - np.float32(x * sin[b])
 
 
 def stroke_length(points: np.ndarray, valid: np.ndarray, joined: np.ndarray) -> np.ndarray:
@@ -93,10 +147,24 @@ def stroke_length(points: np.ndarray, valid: np.ndarray, joined: np.ndarray) -> 
 
 
 def bounding_box(points: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-image (2, B) minimum and maximum corner of the valid points."""
-    low = np.stack([np.where(valid, axis, np.inf).min(axis=1) for axis in points])
-    high = np.stack([np.where(valid, axis, -np.inf).max(axis=1) for axis in points])
+    """Per-image (2, B) minimum and maximum corner of the valid points (inf and -inf for
+    an image without any)."""
+    low = np.empty((2, points.shape[1]), points.dtype)
+    high = np.empty_like(low)
+    _bounding_box(np.ascontiguousarray(points), np.ascontiguousarray(valid), low, high)
     return low, high
+
+
+@njit(cache=True, nogil=True)
+def _bounding_box(points, valid, low, high):  # pragma: no cover - compiled
+    for axis in range(points.shape[0]):
+        for b in range(points.shape[1]):
+            smallest, largest = np.inf, -np.inf
+            for k in range(points.shape[2]):
+                if valid[b, k]:
+                    smallest = min(smallest, points[axis, b, k])
+                    largest = max(largest, points[axis, b, k])
+            low[axis, b], high[axis, b] = smallest, largest
 
 
 def radius_for_ink(ink_area: np.ndarray, length: np.ndarray, extent: np.ndarray | None,

@@ -149,6 +149,9 @@ class SampledGrammar:
     joined: np.ndarray  # (A, K-1) bool: points k and k+1 lie on the same stroke
     digit: np.ndarray  # (A,) int64
     weight: np.ndarray  # (A,) float64 relative frequency within its digit
+    options: np.ndarray  # (10, M) int64: digit d's allographs, padded with its last one
+    cumulative: np.ndarray  # (10, M) float64: cumulative weight of those, padded with inf
+    total: np.ndarray  # (10,) float64: digit d's total weight
 
 
 @cache
@@ -193,4 +196,12 @@ def sample_grammar(points_per_unit: int) -> SampledGrammar:
     joined = valid[:, 1:] & valid[:, :-1] & (along[:, 1:] >= along[:, :-1])
     digit = np.array([graph.digit for graph in ALLOGRAPHS], dtype=np.int64)
     weight = np.array([graph.weight for graph in ALLOGRAPHS])
-    return SampledGrammar(basis, control, valid, along, open_stroke, joined, digit, weight)
+    per_digit = [np.nonzero(digit == d)[0] for d in range(10)]
+    most = max(len(indices) for indices in per_digit)
+    options = np.array([np.pad(indices, (0, most - len(indices)), mode="edge") for indices in per_digit])
+    cumulative = np.full((10, most), np.inf)
+    for d, indices in enumerate(per_digit):
+        cumulative[d, : len(indices)] = np.cumsum(weight[indices])
+    total = np.array([cumulative[d, len(indices) - 1] for d, indices in enumerate(per_digit)])
+    return SampledGrammar(basis, control, valid, along, open_stroke, joined, digit, weight,
+                          options, cumulative, total)

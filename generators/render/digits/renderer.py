@@ -23,7 +23,7 @@ from generators.params import validate_params
 from generators.render.digits import geometry
 from generators.render.digits.draws import Draws, draw
 from generators.render.digits.grammar import SampledGrammar, sample_grammar
-from generators.render.digits.raster import block_counts, rasterize
+from generators.render.digits.raster import block_counts, rasterize, rasterize_block_counts
 from generators.render.digits.schema import SCHEMA, check_params
 from generators.render.memory import retain_freed_memory
 from generators.spec import GenerateResult, GeneratorSpec, Progress, no_progress
@@ -97,9 +97,22 @@ def layout(params: dict[str, Any], draws: Draws) -> Geometry:
 
 def render_batch(params: dict[str, Any], batch_index: int, count: int) -> tuple[np.ndarray, np.ndarray]:
     """Images and labels of one batch, in the output format of ``params['mode']``."""
+    images, labels = _render_compact((params, batch_index, count))
+    return images.astype(output_dtype(params)), labels
+
+
+def _render_compact(args: tuple[dict[str, Any], int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """One batch with its images as uint8 block counts (8x8 mode) or bool bitmaps: an
+    eighth of the bytes to pass back from a worker process."""
+    params, batch_index, count = args
     shape = layout(params, draw(params, grammar_for(params), batch_index, count))
-    bitmaps = rasterize(shape.points, shape.radius, shape.valid, shape.size, shape.size)
-    return to_output(params, bitmaps), shape.labels
+    if params["mode"] == "8x8":  # the block counts straight from the strokes, no bitmaps
+        return rasterize_block_counts(shape.points, shape.radius, shape.valid), shape.labels
+    return rasterize(shape.points, shape.radius, shape.valid, shape.size, shape.size), shape.labels
+
+
+def output_dtype(params: dict[str, Any]) -> type:
+    return np.float64 if params["mode"] == "8x8" else np.float32
 
 
 def to_output(params: dict[str, Any], bitmaps: np.ndarray) -> np.ndarray:
@@ -107,10 +120,6 @@ def to_output(params: dict[str, Any], bitmaps: np.ndarray) -> np.ndarray:
     if params["mode"] == "8x8":
         return block_counts(bitmaps).astype(np.float64)
     return bitmaps.astype(np.float32)
-
-
-def _render_batch_args(args: tuple[dict[str, Any], int, int]) -> tuple[np.ndarray, np.ndarray]:
-    return render_batch(*args)
 
 
 def render(params: dict[str, Any], progress: Progress | None = None, workers: int = 1
@@ -123,19 +132,21 @@ def render(params: dict[str, Any], progress: Progress | None = None, workers: in
     progress = progress or no_progress
     n, per_batch = params["n"], batch_size(params)
     jobs = [(params, index, min(per_batch, n - start)) for index, start in enumerate(range(0, n, per_batch))]
-    images, labels, done = [], [], 0
+    side = 8 if params["mode"] == "8x8" else frame_size(params)
+    images = np.empty((n, side, side), output_dtype(params))  # filled batch by batch, converting
+    labels, done = [], 0
     executor = ProcessPoolExecutor(workers, initializer=retain_freed_memory) if workers > 1 else None
     try:
-        results = executor.map(_render_batch_args, jobs) if executor else map(_render_batch_args, jobs)
+        results = executor.map(_render_compact, jobs) if executor else map(_render_compact, jobs)
         for batch_images, batch_labels in results:
-            images.append(batch_images)
+            images[done : done + len(batch_labels)] = batch_images
             labels.append(batch_labels)
             done += len(batch_labels)
             progress(done / n, f"rendered {done} of {n} digits")
     finally:
         if executor:
             executor.shutdown()
-    return np.concatenate(images), np.concatenate(labels)
+    return images, np.concatenate(labels)
 
 
 def run(params: dict[str, Any], out_dir: Path, progress: Progress) -> GenerateResult:

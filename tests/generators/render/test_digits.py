@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from generators import registry
-from generators.params import ParameterError
+from generators.params import ParameterError, validate_params
 from generators.render.digits import DIGITS_SPEC, render
-from generators.render.digits.raster import rasterize
+from generators.render.digits.draws import draw
+from generators.render.digits.raster import block_counts, rasterize, rasterize_block_counts
+from generators.render.digits.renderer import SCHEMA, batch_size, grammar_for, layout, to_output
 from generators.spec import no_progress
 
 
@@ -66,17 +68,59 @@ def test_8x8_values_are_the_block_counts_of_the_32x32_bitmap() -> None:
     assert np.array_equal(counts, np.round(counts))
 
 
-def test_rasterizer_draws_exactly_the_pixels_within_the_radius_of_a_point() -> None:
-    rng = np.random.default_rng(0)
-    points = rng.uniform(-3, 23, (2, 6, 15)).astype(np.float32)
-    radius = rng.uniform(0.2, 4.0, (6, 15)).astype(np.float32)
-    valid = rng.random((6, 15)) < 0.7
-    images = rasterize(points, radius, valid, 20, 20)
-    ys, xs = np.mgrid[0:20, 0:20] + 0.5
-    for b in range(6):
-        x, y, r = points[0, b, valid[b]], points[1, b, valid[b]], radius[b, valid[b]]
+def random_discs(seed: int, lattice: bool, batch: int = 6, count: int = 15, low: float = -3, high: float = 23
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points (2, B, K), radii (B, K) and a valid mask; on a lattice (half pixels, radii in
+    half pixels) many pixel centres lie exactly on a disc's edge."""
+    rng = np.random.default_rng(seed)
+    if lattice:
+        points = (rng.integers(2 * low, 2 * high, (2, batch, count)) / 2).astype(np.float32)
+        radius = (rng.integers(0, 9, (batch, count)) / 2).astype(np.float32)
+    else:
+        points = rng.uniform(low, high, (2, batch, count)).astype(np.float32)
+        radius = rng.uniform(0.2, 4.0, (batch, count)).astype(np.float32)
+    return points, radius, rng.random((batch, count)) < 0.7
+
+
+def disc_union(points: np.ndarray, radius: np.ndarray, valid: np.ndarray, size: int) -> np.ndarray:
+    """Every pixel centre tested against every disc, in float64."""
+    ys, xs = np.mgrid[0:size, 0:size] + 0.5
+    images = np.zeros((points.shape[1], size, size), bool)
+    for b in range(points.shape[1]):
+        x, y = points[0, b, valid[b]].astype(np.float64), points[1, b, valid[b]].astype(np.float64)
+        r = radius[b, valid[b]].astype(np.float64)
         distance_sq = (xs[None] - x[:, None, None]) ** 2 + (ys[None] - y[:, None, None]) ** 2
-        np.testing.assert_array_equal(images[b], (distance_sq <= r[:, None, None] ** 2).any(axis=0))
+        images[b] = (distance_sq <= r[:, None, None] ** 2).any(axis=0)
+    return images
+
+
+@pytest.mark.parametrize("lattice", [False, True])
+def test_rasterizer_draws_exactly_the_pixels_within_the_radius_of_a_point(lattice: bool) -> None:
+    points, radius, valid = random_discs(0, lattice)
+    np.testing.assert_array_equal(rasterize(points, radius, valid, 20, 20), disc_union(points, radius, valid, 20))
+
+
+@pytest.mark.parametrize("lattice", [False, True])
+def test_8x8_rasterizer_counts_the_blocks_of_the_bitmaps(lattice: bool) -> None:
+    points, radius, valid = random_discs(1, lattice, batch=40, count=30, low=-4, high=36)
+    counts = rasterize_block_counts(points, radius, valid)
+    assert counts.dtype == np.uint8 and counts.shape == (40, 8, 8)
+    np.testing.assert_array_equal(counts, block_counts(disc_union(points, radius, valid, 32)))
+
+
+@pytest.mark.parametrize("changes", [{}, {"mode": "image", "resolution": 24}])
+def test_batched_renderer_equals_a_per_image_loop(changes: dict[str, Any]) -> None:
+    """The benchmark's reference: each image laid out alone and drawn pixel by pixel."""
+    params = validate_params(SCHEMA, {"n": 40, "seed": 3, **changes})
+    images, labels = render(params)
+    one_by_one = []
+    draws = draw(params, grammar_for(params), 0, min(params["n"], batch_size(params)))  # one batch
+    for i in range(params["n"]):
+        one = layout(params, draws.subset(slice(i, i + 1)))
+        one_by_one.append(to_output(params, disc_union(one.points, one.radius, one.valid, one.size))[0])
+        assert one.labels[0] == labels[i]
+    np.testing.assert_array_equal(images, np.stack(one_by_one))
+    assert images.dtype == one_by_one[0].dtype
 
 
 def test_real_format_full_height_centred_and_about_30_percent_ink() -> None:
