@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("datasets/<slug:slug>/", views.dataset_detail, name="dataset"),
     path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),
+    path("versions/<int:pk>/evaluate/", views.version_evaluate, name="version-evaluate"),
     path("jobs/", views.job_list, name="jobs"),
     path("jobs/new/", views.job_new, name="job-new"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job"),

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from access import policy
 from catalog.leaderboard import leaderboard
-from catalog.models import Dataset, Evaluation
+from catalog.models import Dataset, DatasetVersion, Evaluation
 from generators import registry
 from generators.params import ParameterError, fill_defaults
 from jobs import service
@@ -109,3 +109,18 @@ def job_new(request):
                "dataset": request.POST.get("dataset", ""),
                "reference": request.POST.get("reference", references[0].slug if references else "")}
     return render(request, template, context, status=400 if error else 200)
+
+
+@login_required
+@require_POST
+def version_evaluate(request, pk):
+    """Queue an evaluation of one version against its dataset's reference."""
+    version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
+    if not policy.can_view(request.user, version.dataset):
+        raise Http404("No such version.")
+    try:
+        job = service.submit(request.user, "evaluate", {"version": version.pk})
+    except (JobParameterError, JobTargetNotFound) as exc:
+        messages.error(request, f"Cannot evaluate {version}: {exc}")
+        return redirect(version.dataset)
+    return redirect(job)

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 PUBLIC_VIEWS = {"api:token", "api:api-root", "api:schema", "api:docs", "api:redoc", "api:generator-list",
                 "api:generator-detail", "portal:home", "api:dataset-list", "api:version-list",
                 "api:evaluation-list", "api:job-list", "portal:jobs", "portal:job-new"}
-WRITE_VIEWS = {"api:token": "post", "api:job-cancel": "post", "portal:job-cancel": "post", "api:generator-generate": "post"}
+WRITE_VIEWS = {"api:token": "post", "api:job-cancel": "post", "portal:job-cancel": "post",
+               "portal:version-evaluate": "post", "api:generator-generate": "post"}
 
 
 def route_names() -> set[str]:
@@ -60,6 +61,7 @@ def private_world(user, django_user_model):
         "portal:job": {"pk": job.pk},
         "portal:job-progress": {"pk": job.pk},
         "portal:job-cancel": {"pk": job.pk},
+        "portal:version-evaluate": {"pk": version.pk},
         "secrets": ["alice-secret", "hidden-real", str(job.pk), str(version.pk) + "/files"],
     }
 

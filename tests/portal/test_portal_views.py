@@ -36,3 +36,21 @@ def test_reference_pages_show_their_leaderboard_once_and_a_clean_title(client, u
     page = client.get(f"/datasets/{reference.slug}/").content.decode()
     assert page.count("<h2>Leaderboard</h2>") == 1
     assert "<title>Real things · Synthreg</title>" in page
+
+
+def test_evaluate_now_queues_an_evaluation_of_the_version(client, user, other_user):
+    from tests.platform.test_evaluate_job import noise_table, publish_table
+
+    reference = Dataset.objects.create(slug="real", title="Real", modality="tabular", kind="reference",
+                                       access="restricted", owner=other_user)
+    publish_table(reference, noise_table(), "v1")
+    Grant.objects.create(dataset=reference, user=user)
+    mine = Dataset.objects.create(slug="mine", title="Mine", modality="tabular", kind="synthetic",
+                                  owner=user, reference=reference)
+    version = publish_table(mine, noise_table(seed=4), "v1")
+    client.force_login(user)
+    assert "Evaluate now" in client.get("/datasets/mine/").content.decode()
+    response = client.post(f"/versions/{version.pk}/evaluate/")
+    job = Job.objects.get(type="evaluate")
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert job.parameters["version"] == version.pk
