@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -130,3 +131,20 @@ def test_manage_py_generate_follows_the_job_to_the_end(filesystem_broker, user, 
     assert "cli-digits@v1 is ready" in result.stdout
     assert "100%" in result.stderr  # the progress bar reached the end
     assert DatasetVersion.objects.get(dataset__slug="cli-digits").samples == 50
+
+
+def test_cancelling_a_running_job_stops_it_and_leaves_nothing(redis_broker, user, start_worker, api):
+    start_worker(redis_broker)
+    # 100 s of work if nothing stopped it; the assertions below need it gone within 15 s.
+    job = service.submit(user, "generate", {"generator": "test-slow", "params": {"n": 2000, "step_seconds": 0.05}})
+    wait_for(lambda: Job.objects.filter(pk=job.pk, state="running", progress__gt=0.05).exists(),
+             message="the job to be running")
+    response = api.post(f"/api/jobs/{job.pk}/cancel/")
+    assert response.status_code == 200 and response.json()["state"] == "cancelled"
+    # The worker notices at its next progress report, stops, and cleans its staging folder.
+    wait_for(lambda: staging_is_empty(job.pk), timeout=15, message="the worker to stop and clean up")
+    time.sleep(1)
+    job.refresh_from_db()
+    assert job.state == Job.State.CANCELLED and job.progress < 1.0
+    assert not DatasetVersion.objects.filter(dataset=job.dataset).exists()
+    assert api.post(f"/api/jobs/{job.pk}/cancel/").status_code == 409  # already ended
