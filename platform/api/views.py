@@ -33,14 +33,15 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
                 datasets = datasets.filter(**{name: value})
         return datasets
 
-    @action(detail=True)
+    @extend_schema(responses={200: VersionSerializer(many=True)})
+    @action(detail=True, pagination_class=None)
     def versions(self, request, slug=None):
         dataset = self.get_object()
         versions = dataset.versions.order_by("-number")
         return Response(VersionSerializer(versions, many=True, context={"request": request}).data)
 
     @extend_schema(responses={200: LeaderboardEntrySerializer(many=True)})
-    @action(detail=True)
+    @action(detail=True, pagination_class=None)
     def leaderboard(self, request, slug=None):
         """Synthetic versions evaluated against this reference dataset, best TSTR first."""
         dataset = self.get_object()
