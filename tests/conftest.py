@@ -100,7 +100,8 @@ def filesystem_broker(tmp_path) -> Broker:
     options = {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
                "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
                "polling_interval": 0.1}
-    broker = Broker("filesystem://", {"CELERY_BROKER_URL": "filesystem://", "SYNTHREG_BROKER_DIR": str(folder)}, options)
+    url = "filesystem://localhost/"
+    broker = Broker(url, {"CELERY_BROKER_URL": url, "SYNTHREG_BROKER_DIR": str(folder)}, options)
     broker.activate()
     return broker
 

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -15,7 +16,9 @@ from portal.schema_form import fields_for, read_values
 
 
 def home(request):
-    datasets = policy.visible_datasets(request.user).select_related("owner").prefetch_related("versions")
+    ready = DatasetVersion.objects.filter(status=DatasetVersion.Status.READY).order_by("-number")
+    datasets = policy.visible_datasets(request.user).select_related("owner").prefetch_related(
+        Prefetch("versions", queryset=ready, to_attr="ready_versions"))
     kind = request.GET.get("kind")
     if kind in Dataset.Kind.values:
         datasets = datasets.filter(kind=kind)

@@ -166,7 +166,7 @@ SYNTHREG_JOB_LEASE_SECONDS = int(os.environ.get("SYNTHREG_JOB_LEASE_SECONDS", 60
 SYNTHREG_SHARD_SIZE = int(os.environ.get("SYNTHREG_SHARD_SIZE", 100_000))
 
 REDIS_URL = os.environ.get("REDIS_URL")
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://localhost/"
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", SYNTHREG_JOB_MAX_SECONDS + 600))
 CELERY_TASK_SOFT_TIME_LIMIT = SYNTHREG_JOB_MAX_SECONDS
 if CELERY_BROKER_URL.startswith("filesystem://"):
