@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -113,7 +114,7 @@ class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
     def get_object(self):
         try:
             return super().get_object()
-        except Exception:
+        except Http404:
             raise JobTargetNotFound(f"unknown generator {self.kwargs.get('slug')!r}") from None
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access import ledger
-from generators.params import validate_params
+from generators.params import ParameterError, validate_params
 from jobs.models import Job
 from jobs.types import JobParameterError, get_job_type
 
@@ -22,9 +22,9 @@ def submit(user, job_type: str, parameters: Any) -> Job:
     declared = get_job_type(job_type)
     try:
         checked = validate_params(declared.schema, parameters)
-    except ValueError as exc:
-        field = getattr(exc, "field", "parameters")
-        raise JobParameterError(f"parameters.{field}" if field != "parameters" else field, getattr(exc, "message", str(exc))) from None
+    except ParameterError as exc:
+        field = exc.field if exc.field == "parameters" else f"parameters.{exc.field}"
+        raise JobParameterError(field, exc.message) from None
     prepared = declared.prepare(user, checked)
     with transaction.atomic():
         if prepared.dataset is not None and prepared.dataset.pk is None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from access.models import Grant
 from catalog.generator_rows import sync_all_generators
@@ -73,10 +72,9 @@ class Command(BaseCommand):
         staging = Path(tempfile.mkdtemp(prefix="synthreg-seed-"))
         try:
             records = reference.write(staging)
-            with transaction.atomic():
-                publish_version(
-                    dataset=dataset, staging=staging, key="builtin-v1", claim=lambda: None,
-                    samples=records, summary={"source": "built-in"},
-                )
+            publish_version(
+                dataset=dataset, staging=staging, key="builtin-v1", claim=lambda: None,
+                samples=records, summary={"source": "built-in"},
+            )
         finally:
             shutil.rmtree(staging, ignore_errors=True)
