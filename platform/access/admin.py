@@ -7,6 +7,26 @@ from access.models import AuditEvent, Grant, PrivacySpend
 class GrantAdmin(admin.ModelAdmin):
     list_display = ["dataset", "user", "granted_by", "created_at"]
     raw_id_fields = ["dataset", "user"]
+    exclude = ["granted_by"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.granted_by = request.user
+        super().save_model(request, obj, form, change)
+        _audit(request, "grant", obj)
+
+    def delete_model(self, request, obj) -> None:
+        _audit(request, "revoke", obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for grant in queryset.select_related("dataset", "user"):
+            _audit(request, "revoke", grant)
+        super().delete_queryset(request, queryset)
+
+
+def _audit(request, action: str, grant: Grant) -> None:
+    AuditEvent.objects.create(user=request.user, action=action, target=grant.dataset.slug,
+                              details={"user": grant.user.username, "via": "admin"})
 
 
 @admin.register(AuditEvent)

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from catalog.models import Dataset, DatasetVersion, Evaluation, Generator, VersionParent
+from catalog.models import (
+    FROZEN_VERSION_FIELDS,
+    Dataset,
+    DatasetVersion,
+    Evaluation,
+    Generator,
+    VersionParent,
+)
 
 
 class VersionParentInline(admin.TabularInline):
@@ -16,6 +23,12 @@ class DatasetAdmin(admin.ModelAdmin):
     list_filter = ["kind", "modality", "access"]
     search_fields = ["slug", "title"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Restricted stays restricted (the model refuses it too); `manage.py declassify` is the one way.
+        if obj is not None and obj.access == Dataset.Access.RESTRICTED:
+            return ["access"]
+        return []
+
 
 @admin.register(DatasetVersion)
 class DatasetVersionAdmin(admin.ModelAdmin):
@@ -23,6 +36,14 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     raw_id_fields = ["dataset", "job"]
     inlines = [VersionParentInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # versions are published by jobs, files and manifest together
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == DatasetVersion.Status.READY:
+            return [name.removesuffix("_id") for name in FROZEN_VERSION_FIELDS]
+        return []
 
 
 @admin.register(Generator)

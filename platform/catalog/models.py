@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+
+
+class RestrictionError(ValidationError):
+    """A save that would lower a restricted dataset's access (only `manage.py declassify` may)."""
+
+    def __init__(self, slugs) -> None:
+        super().__init__(
+            {"access": f"{', '.join(sorted(slugs))} is restricted (real data) and stays restricted: "
+                       "no save lowers its access. An administrator who knows it holds no real records "
+                       "can run `manage.py declassify SLUG --confirm-no-real-data`."})
+
+
+class DatasetQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Bulk paths (update, bulk_update) go through here, so they obey the same rule as save().
+        lowered = "access" in kwargs and kwargs["access"] != Dataset.Access.RESTRICTED
+        if lowered and (slugs := list(self.filter(access=Dataset.Access.RESTRICTED).values_list("slug", flat=True))):
+            raise RestrictionError(slugs)
+        return super().update(**kwargs)
 
 
 class Modality(models.TextChoices):
@@ -44,11 +64,19 @@ class Dataset(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = DatasetQuerySet.as_manager()
+
     class Meta:
         ordering = ["slug"]
 
     def __str__(self) -> str:
         return self.slug
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and self.access != self.Access.RESTRICTED and \
+                Dataset.objects.filter(pk=self.pk, access=self.Access.RESTRICTED).exists():
+            raise RestrictionError([self.slug])
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("portal:dataset", kwargs={"slug": self.slug})
@@ -83,8 +111,29 @@ class Generator(models.Model):
         return self.slug
 
 
+class ImmutableVersionError(ValidationError):
+    def __init__(self, fields) -> None:
+        super().__init__({name: "a ready version is immutable; publish a new version instead" for name in fields})
+
+
+# What a ready version's files are and where they live, by attribute name: never changed once
+# ready (a changed dataset or storage prefix would serve one dataset's files under another's access).
+FROZEN_VERSION_FIELDS = ("dataset_id", "number", "status", "manifest", "storage_prefix", "total_size")
+
+
+class DatasetVersionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        named = {"dataset_id" if name == "dataset" else name for name in kwargs}
+        frozen = [name for name in FROZEN_VERSION_FIELDS if name in named]
+        if frozen and self.filter(status=DatasetVersion.Status.READY).exists():
+            raise ImmutableVersionError(frozen)
+        return super().update(**kwargs)
+
+
 class DatasetVersion(models.Model):
     """One immutable version. Rows turn ``ready`` only after the manifest is written."""
+
+    objects = DatasetVersionQuerySet.as_manager()
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -115,6 +164,14 @@ class DatasetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset.slug}@v{self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            stored = DatasetVersion.objects.filter(pk=self.pk, status=self.Status.READY).values(
+                *FROZEN_VERSION_FIELDS).first() or {}
+            if changed := [name for name, value in stored.items() if getattr(self, name) != value]:
+                raise ImmutableVersionError(changed)
+        super().save(*args, **kwargs)
 
     def manifest_entry(self, path: str) -> dict | None:
         return next((f for f in self.manifest.get("files", []) if f["path"] == path), None)
