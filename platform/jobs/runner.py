@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from catalog.models import Dataset
 from jobs.models import Job
 from jobs.types import get_job_type
 
@@ -171,16 +172,30 @@ def execute(job_id: str) -> None:
     except JobAborted:
         log.info("job %s was cancelled or taken over; stopping", job.pk)
     except Exception as exc:  # the job failed; the delivery did its work
-        log.exception("job %s failed", job.pk)
+        error = _report_failure(job, exc)
         if Job.objects.filter(pk=job.pk, state=State.RUNNING, worker=worker).update(
-            state=State.FAILED, finished_at=timezone.now(), error=_describe(exc),
+            state=State.FAILED, finished_at=timezone.now(), error=error,
         ):
             job_ended(job)
     finally:
         _clean_staging(job)
 
 
-def _describe(exc: Exception) -> str:
+def _report_failure(job: Job, exc: Exception) -> str:
+    """Log the failure and return the job's error text.
+
+    An arbitrary exception's message can quote the data it choked on; for a job that reads
+    restricted data that would be a real record, so only messages of exceptions that declare
+    ``discloses_no_values`` are kept, in the log and in the error alike.
+    """
     last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" (at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    if getattr(exc, "discloses_no_values", False) or not job.inputs.filter(
+            dataset__access=Dataset.Access.RESTRICTED).exists():
+        log.exception("job %s failed", job.pk)
+        return f"{type(exc).__name__}: {exc}{where}"
+    frames = "\n".join(f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
+    log.error("job %s failed with %s%s (message withheld: the job reads restricted data)\n%s",
+              job.pk, type(exc).__name__, where, frames)
+    return (f"{type(exc).__name__}{where}; its message is withheld because this job reads restricted data. "
+            "An administrator can find where it failed in the worker log.")

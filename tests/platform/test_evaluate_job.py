@@ -1,68 +1,18 @@
 """The `evaluate` job on the platform: automatic after publication, report files, leaderboard, privacy."""
 
 import json
-import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from rest_framework.test import APIClient
 
-from access.models import Grant
 from catalog.models import Dataset, Evaluation
-from catalog.publish import publish_version
 from jobs import runner
 from jobs.evaluate import queue_evaluation, split_indices
 from jobs.models import Job
+from tests.support.tables import noise_table, publish_table
 
 pytestmark = pytest.mark.django_db
-
-MARKER = 987654.321  # a real value so distinctive that finding it in a report means a real record leaked
-
-
-def publish_table(dataset: Dataset, frame: pd.DataFrame, key: str, on_published=None):
-    staging = Path(tempfile.mkdtemp())
-    frame.to_parquet(staging / "data.parquet", index=False)
-    try:
-        return publish_version(dataset=dataset, staging=staging, key=key, claim=lambda: None,
-                               samples=len(frame), on_published=on_published)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def real_table(rows: int = 120) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(rows, 3))
-    frame = pd.DataFrame(x, columns=["a", "b", "c"])
-    frame["target"] = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
-    frame.loc[0, "a"] = MARKER
-    return frame
-
-
-@pytest.fixture
-def reference(user, django_user_model):
-    owner = django_user_model.objects.create_user("keeper")
-    dataset = Dataset.objects.create(slug="real-table", title="Real", modality="tabular", kind="reference",
-                                     access="restricted", owner=owner)
-    publish_table(dataset, real_table(), "v1")
-    Grant.objects.create(dataset=dataset, user=user)
-    return dataset
-
-
-@pytest.fixture
-def synthetic(user, reference):
-    return Dataset.objects.create(slug="syn-table", title="Synthetic", modality="tabular", kind="synthetic",
-                                  access="private", owner=user, reference=reference)
-
-
-def noise_table(rows: int = 120, seed: int = 1) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(rows, 3))
-    frame = pd.DataFrame(x, columns=["a", "b", "c"])
-    frame["target"] = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
-    return frame
 
 
 def test_publishing_a_version_with_a_reference_queues_its_evaluation(synthetic):
