@@ -85,9 +85,15 @@ class GeneratorSpec:
     # Parameters that make the output larger, named (in this order) when a job is refused as too large.
     size_parameters: tuple[str, ...] = ("n",)
 
+    @property
+    def shrink_hint(self) -> str:
+        """How to make a run smaller, for refusals: "Lower n, width or height."."""
+        *most, last = self.size_parameters
+        return f"Lower {', '.join(most)} or {last}." if most else f"Lower {last}."
+
     def refuse_absurd_size(self, params: dict[str, Any]) -> None:
         """Raise :class:`ParameterError` on ``n`` when a run would write more than MAX_OUTPUT_BYTES."""
         size = self.estimate(params).output_bytes
         if size > MAX_OUTPUT_BYTES:
             raise ParameterError("n", f"this would write about {size / 1e9:,.0f} GB; no run may write more than "
-                                      f"{MAX_OUTPUT_BYTES / 1e9:,.0f} GB. Lower {', '.join(self.size_parameters)}.")
+                                      f"{MAX_OUTPUT_BYTES / 1e9:,.0f} GB. {self.shrink_hint}")
