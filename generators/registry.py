@@ -84,11 +84,15 @@ def all_specs() -> list[GeneratorSpec]:
 
 
 def validate(slug: str, params: Any) -> dict[str, Any]:
-    """Validate parameters for generator ``slug``; returns them completed with defaults."""
+    """Validate parameters for generator ``slug``; returns them completed with defaults.
+
+    Beyond the schema and the generator's own checks, a run too large to be meant is refused.
+    """
     spec = get(slug)
     filled = validate_params(spec.schema, params)
     if spec.check is not None:
         spec.check(filled)
+    spec.refuse_absurd_size(filled)
     return filled
 
 

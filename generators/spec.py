@@ -6,7 +6,9 @@ that runs it. ``run(params, out_dir, progress, **inputs)`` receives parameters a
 validated and completed with defaults (including ``n`` and ``seed``), writes
 its files into ``out_dir`` (a private temporary folder; the caller publishes
 it atomically) and returns a :class:`GenerateResult`. The same parameters give
-byte-identical files.
+byte-identical files. ``estimate(params)`` says what such a run will write and cost
+without running it (an :class:`Estimate`), so the platform can refuse a job that is too
+large before it is queued.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from generators.params import ParameterError
 
 Progress = Callable[[float, str], None]
 """Called with a fraction done in 0..1 and a short human message."""
@@ -38,6 +42,26 @@ class GenerateResult:
     preview: str | None = None
 
 
+# How far an estimate may be from what a run writes, either way; the contract suite holds every
+# generator to it on small parameter sets (where fixed overheads weigh most).
+ESTIMATE_FACTOR = 1.25
+
+# The most one run may write, whatever a platform's own caps: a request beyond it is a mistake.
+MAX_OUTPUT_BYTES = 100 * 10**9
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run will produce and cost, computed from its parameters alone (nothing is rendered)."""
+
+    # Bytes of all files written into out_dir, within ESTIMATE_FACTOR of the real total.
+    output_bytes: int
+    # Samples the run reports (GenerateResult.samples): images, frames or rows.
+    samples: int
+    # Work, in values computed: pixels times the channels or layers drawn per pixel, or table cells.
+    cost: int
+
+
 @dataclass(frozen=True)
 class GeneratorSpec:
     slug: str
@@ -49,6 +73,8 @@ class GeneratorSpec:
     # JSON Schema (draft 2020-12) of the parameters; every property has a default.
     schema: dict[str, Any]
     run: Callable[[dict[str, Any], Path, Progress], GenerateResult]
+    # What ``run`` would write and cost for validated, default-filled parameters (fast: no rendering).
+    estimate: Callable[[dict[str, Any]], Estimate]
     # Celery queue the job runs on: "cpu" or "gpu".
     queue: Literal["cpu", "gpu"] = "cpu"
     # Array inputs ``run`` accepts as keyword arguments (e.g. "backgrounds": N x H x W[ x C] images).
@@ -56,3 +82,18 @@ class GeneratorSpec:
     # Checks JSON Schema cannot express (e.g. low <= high), run on validated, default-filled
     # parameters; raises ParameterError naming the field.
     check: Callable[[dict[str, Any]], None] | None = None
+    # Parameters that make the output larger, named (in this order) when a job is refused as too large.
+    size_parameters: tuple[str, ...] = ("n",)
+
+    @property
+    def shrink_hint(self) -> str:
+        """How to make a run smaller, for refusals: "Lower n, width or height."."""
+        *most, last = self.size_parameters
+        return f"Lower {', '.join(most)} or {last}." if most else f"Lower {last}."
+
+    def refuse_absurd_size(self, params: dict[str, Any]) -> None:
+        """Raise :class:`ParameterError` on ``n`` when a run would write more than MAX_OUTPUT_BYTES."""
+        size = self.estimate(params).output_bytes
+        if size > MAX_OUTPUT_BYTES:
+            raise ParameterError("n", f"this would write about {size / 1e9:,.0f} GB; no run may write more than "
+                                      f"{MAX_OUTPUT_BYTES / 1e9:,.0f} GB. {self.shrink_hint}")

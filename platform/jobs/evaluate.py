@@ -18,7 +18,8 @@ from django.db import transaction
 from catalog import storage
 from catalog.loaders import load_arrays, load_table
 from catalog.models import Dataset, DatasetVersion, Evaluation
-from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob
+from generators.spec import Estimate
+from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob, Sizing
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,25 @@ def queue_stale_evaluations() -> list[DatasetVersion]:
     return queued
 
 
+# report.json, .html and .pdf: about 0.2 MB for digits; more plots for tables with many columns.
+REPORT_BYTES = 10**6
+
+
+def _values(version: DatasetVersion) -> int:
+    """Pixels or cells: samples times their recorded shape, else the stored bytes as 8-byte values."""
+    if shape := version.summary.get("shape"):
+        return version.samples * int(np.prod(shape))
+    return -(-version.total_size // 8)
+
+
+def estimate(parameters: dict[str, Any]) -> Sizing:
+    """A small report; the work is every value of both inputs, the samples those evaluated."""
+    versions = DatasetVersion.objects.filter(pk__in=[parameters["version"], parameters["reference_version"]])
+    evaluated = sum(v.samples for v in versions if v.pk == parameters["version"])
+    return Sizing(Estimate(output_bytes=REPORT_BYTES, samples=evaluated, cost=sum(map(_values, versions))),
+                  "parameters.version", "Evaluate a version with fewer or smaller samples.")
+
+
 EVALUATE = JobType(
     name="evaluate",
     title="Evaluate a synthetic version",
@@ -168,4 +188,5 @@ EVALUATE = JobType(
     schema=SCHEMA,
     prepare=prepare,
     run=run,
+    estimate=estimate,
 )

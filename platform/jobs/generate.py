@@ -15,7 +15,7 @@ from generators import registry
 from generators.params import ParameterError
 from jobs import shards
 from jobs.evaluate import queue_evaluation
-from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob
+from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob, Sizing
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -108,6 +108,12 @@ def _backgrounds_version(user, spec, slug: str | None):
     return version
 
 
+def estimate(parameters: dict[str, Any]) -> Sizing:
+    """The generator's own estimate for the whole job (a sharded job's shards are parts of it)."""
+    spec = registry.get(parameters["generator"])
+    return Sizing(spec.estimate(parameters["params"]), "parameters.params.n", spec.shrink_hint)
+
+
 def lineage_parents(job) -> list[tuple[DatasetVersion, str]]:
     version_id = job.parameters.get("backgrounds_version")
     if version_id is None:
@@ -147,4 +153,5 @@ GENERATE = JobType(
     schema=SCHEMA,
     prepare=prepare,
     run=run,
+    estimate=estimate,
 )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from access import ledger
 from generators.params import ParameterError, validate_params
+from jobs import limits
 from jobs.models import Job
 from jobs.types import JobParameterError, get_job_type
 
@@ -18,7 +19,10 @@ State = Job.State
 
 
 def submit(user, job_type: str, parameters: Any) -> Job:
-    """Validate, save and enqueue a job. Nothing is saved when validation fails."""
+    """Validate, check against the limits, save and enqueue a job.
+
+    Nothing is saved when validation fails or a limit refuses the job (jobs/limits.py).
+    """
     declared = get_job_type(job_type)
     try:
         checked = validate_params(declared.schema, parameters)
@@ -26,6 +30,7 @@ def submit(user, job_type: str, parameters: Any) -> Job:
         field = exc.field if exc.field == "parameters" else f"parameters.{exc.field}"
         raise JobParameterError(field, exc.message) from None
     prepared = declared.prepare(user, checked)
+    estimate = limits.check_caps(declared, prepared.parameters)
     with transaction.atomic():
         if prepared.dataset is not None and prepared.dataset.pk is None:
             prepared.dataset.save()
@@ -33,6 +38,8 @@ def submit(user, job_type: str, parameters: Any) -> Job:
             type=declared.name, owner=user, parameters=prepared.parameters,
             queue=prepared.queue, dataset=prepared.dataset,
         )
+        # After the insert: a user's submissions then lock in the order publishing does (dataset, user).
+        limits.check_quotas(user, job, estimate)
         job.inputs.set(prepared.inputs)
         for dataset in {version.dataset for version in prepared.inputs if version.dataset.access == "restricted"}:
             try:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from generators import registry
 from jobs.models import Job
-from jobs.types import JobParameterError, JobType
+from jobs.types import JobParameterError, JobType, Sizing
 
 State = Job.State
 
@@ -133,6 +133,13 @@ def _internal(user, params: dict[str, Any]):
     raise JobParameterError("type", "generate-shard jobs are created by large generate jobs, not submitted")
 
 
+def _estimate(parameters: dict[str, Any]) -> Sizing:
+    """A shard's own part; limits count shards through their parent's estimate, never again."""
+    from jobs.generate import estimate
+
+    return estimate(parameters)
+
+
 GENERATE_SHARD = JobType(
     name="generate-shard",
     title="One shard of a large generate job",
@@ -140,4 +147,5 @@ GENERATE_SHARD = JobType(
     schema={"type": "object"},
     prepare=_internal,
     run=run_shard,
+    estimate=_estimate,
 )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from generators.spec import Estimate
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
@@ -24,6 +26,19 @@ class JobParameterError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class JobLimitExceeded(JobParameterError):
+    """The job is larger than one job may be (HTTP 400, like any parameter error); the message names the cap."""
+
+
+class QuotaExceeded(JobParameterError):
+    """The user's quota has no room for the job: ``quota`` names the setting, ``used`` and ``limit``
+    say where it stands, ``status`` is the HTTP status (429: wait for jobs to finish; 403: storage full)."""
+
+    def __init__(self, quota: str, message: str, used: int, limit: int, status: int) -> None:
+        super().__init__("quota", message)
+        self.quota, self.used, self.limit, self.status = quota, used, limit, status
 
 
 class JobTargetNotFound(LookupError):
@@ -43,6 +58,15 @@ class PreparedJob:
 
 
 @dataclass(frozen=True)
+class Sizing:
+    """A job's estimate, and what a refusal names: the parameter to change, and how."""
+
+    estimate: Estimate
+    field: str
+    remedy: str
+
+
+@dataclass(frozen=True)
 class JobType:
     name: str
     title: str
@@ -54,6 +78,8 @@ class JobType:
     prepare: Callable[[AbstractBaseUser, dict[str, Any]], PreparedJob]
     # Runs inside the worker; publishes outputs through ``run.complete``.
     run: Callable[[JobRun], None]
+    # What the job will write and cost, from its prepared parameters (those saved on the Job row).
+    estimate: Callable[[dict[str, Any]], Sizing]
 
 
 @cache

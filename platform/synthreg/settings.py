@@ -199,6 +199,17 @@ CELERY_TASK_CREATE_MISSING_QUEUES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# --- Limits ------------------------------------------------------------------------------
+# Checked when a job is submitted (jobs/limits.py), against its estimate; a refusal names the
+# setting. Per job: bytes written, samples made, cost (pixel or cell values computed).
+SYNTHREG_MAX_JOB_BYTES = int(os.environ.get("SYNTHREG_MAX_JOB_BYTES", 2 * 10**9))
+SYNTHREG_MAX_JOB_SAMPLES = int(os.environ.get("SYNTHREG_MAX_JOB_SAMPLES", 1_000_000))
+SYNTHREG_MAX_JOB_COST = int(os.environ.get("SYNTHREG_MAX_JOB_COST", 10**10))
+# Per user: bytes of their datasets' ready versions plus what their queued and running jobs
+# will write; queued and running jobs (a sharded job counts once).
+SYNTHREG_USER_STORAGE_BYTES = int(os.environ.get("SYNTHREG_USER_STORAGE_BYTES", 20 * 10**9))
+SYNTHREG_USER_ACTIVE_JOBS = int(os.environ.get("SYNTHREG_USER_ACTIVE_JOBS", 10))
+
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

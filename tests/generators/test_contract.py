@@ -10,11 +10,18 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from generators import registry
+from generators import spec as contract
 from generators.params import ParameterError
 from generators.spec import GenerateResult
 
 SPECS = registry.all_specs()
 SMALL = {"n": 6}
+# Small parameter sets whose output the estimate must match; built-ins also vary their shapes.
+SIZE_CASES = {
+    "digits": [{"mode": "image", "resolution": 20, "n": 7}],
+    "scenes": [{"n": 4, "width": 32, "height": 24}, {"n": 2, "width": 16, "height": 16, "sequence": {"frames": 3}},
+               {"n": 2, "width": 24, "height": 16, "modality": "multispectral", "channels": 7}],
+}
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -84,3 +91,32 @@ def test_backgrounds_change_the_output_deterministically(spec, tmp_path):
     _, out2, _ = run(spec, tmp_path, "b", inputs=backgrounds, seed=1)
     assert digest(out1) == digest(out2)
     assert digest(out1) != digest(plain)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_the_estimate_matches_what_a_run_writes(spec, tmp_path):
+    for i, overrides in enumerate([{"n": 1}, SMALL, *SIZE_CASES.get(spec.slug, [])]):
+        result, out, _ = run(spec, tmp_path, f"case{i}", **overrides)
+        estimate = spec.estimate(registry.validate(spec.slug, {**SMALL, **overrides}))
+        written = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        assert written / contract.ESTIMATE_FACTOR <= estimate.output_bytes <= written * contract.ESTIMATE_FACTOR, overrides
+        assert estimate.samples == result.samples, overrides
+        assert estimate.cost >= estimate.samples > 0
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_estimates_grow_with_n(spec):
+    small, large = (spec.estimate(registry.validate(spec.slug, {"n": n})) for n in (10, 1000))
+    assert large.output_bytes > small.output_bytes and large.samples == 100 * small.samples
+    assert large.cost > small.cost
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_validation_refuses_a_run_above_the_largest_output(spec, monkeypatch):
+    size = spec.estimate(registry.validate(spec.slug, {})).output_bytes
+    monkeypatch.setattr(contract, "MAX_OUTPUT_BYTES", size)
+    registry.validate(spec.slug, {})  # exactly at the ceiling: accepted
+    monkeypatch.setattr(contract, "MAX_OUTPUT_BYTES", size - 1)
+    with pytest.raises(ParameterError) as refused:
+        registry.validate(spec.slug, {})
+    assert refused.value.field == "n" and all(name in refused.value.message for name in spec.size_parameters)

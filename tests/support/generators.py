@@ -9,7 +9,7 @@ import signal
 import time
 from pathlib import Path
 
-from generators.spec import GenerateResult, GeneratorSpec
+from generators.spec import Estimate, GenerateResult, GeneratorSpec
 
 SCHEMA = {
     "type": "object",
@@ -42,7 +42,14 @@ def run(params, out_dir: Path, progress, backgrounds=None) -> GenerateResult:
     return GenerateResult(samples=params["n"])
 
 
+def estimate(params) -> Estimate:
+    """samples.txt holds one "seed:step" line per sample; the longest line bounds them all."""
+    line = len(f"{params['seed']}:{params['n'] - 1}\n")
+    return Estimate(output_bytes=params["n"] * line, samples=params["n"], cost=params["n"])
+
+
 SLOW_SPEC = GeneratorSpec(
     slug="test-slow", title="Slow test generator", kind="renderer", modality="tabular",
-    version="1", description="For job tests only.", schema=SCHEMA, run=run, inputs=("backgrounds",),
+    version="1", description="For job tests only.", schema=SCHEMA, run=run, estimate=estimate,
+    inputs=("backgrounds",),
 )

@@ -26,7 +26,8 @@ from generators.render.digits.grammar import SampledGrammar, sample_grammar
 from generators.render.digits.raster import block_counts, rasterize, rasterize_block_counts
 from generators.render.digits.schema import SCHEMA, check_params
 from generators.render.memory import retain_freed_memory
-from generators.spec import GenerateResult, GeneratorSpec, Progress, no_progress
+from generators.render.sizes import npz_bytes
+from generators.spec import Estimate, GenerateResult, GeneratorSpec, Progress, no_progress
 
 BITMAP_SIZE = 32  # the real digits' bitmaps, counted in 4x4 blocks
 PIXELS_PER_BATCH = 2**19  # 512 images of 32x32: the rasterizer's arrays stay in cache
@@ -46,6 +47,11 @@ class Geometry:
 
 def frame_size(params: dict[str, Any]) -> int:
     return BITMAP_SIZE if params["mode"] == "8x8" else params["resolution"]
+
+
+def image_side(params: dict[str, Any]) -> int:
+    """Side of the output images: 8 (block counts) in 8x8 mode, else the frame."""
+    return 8 if params["mode"] == "8x8" else frame_size(params)
 
 
 def batch_size(params: dict[str, Any]) -> int:
@@ -132,7 +138,7 @@ def render(params: dict[str, Any], progress: Progress | None = None, workers: in
     progress = progress or no_progress
     n, per_batch = params["n"], batch_size(params)
     jobs = [(params, index, min(per_batch, n - start)) for index, start in enumerate(range(0, n, per_batch))]
-    side = 8 if params["mode"] == "8x8" else frame_size(params)
+    side = image_side(params)
     images = np.empty((n, side, side), output_dtype(params))  # filled batch by batch, converting
     labels, done = [], 0
     executor = ProcessPoolExecutor(workers, initializer=retain_freed_memory) if workers > 1 else None
@@ -159,6 +165,13 @@ def run(params: dict[str, Any], out_dir: Path, progress: Progress) -> GenerateRe
         "class_counts": counts, "shape": list(images.shape[1:]), "mode": params["mode"]})
 
 
+def estimate(params: dict[str, Any]) -> Estimate:
+    """``digits.npz`` to the byte; the cost is the pixels of the bitmaps drawn (32x32 in 8x8 mode)."""
+    n, side = params["n"], image_side(params)
+    size = npz_bytes({"images": (n * side * side, output_dtype(params)), "labels": (n, np.int64)})
+    return Estimate(output_bytes=size, samples=n, cost=n * frame_size(params) ** 2)
+
+
 DIGITS_SPEC = GeneratorSpec(
     slug="digits",
     title="Handwritten digits",
@@ -169,5 +182,7 @@ DIGITS_SPEC = GeneratorSpec(
                 "for every attribute; an exact scikit-learn 8x8 mode for syn-to-real.",
     schema=SCHEMA,
     run=run,
+    estimate=estimate,
     check=check_params,
+    size_parameters=("n", "resolution"),
 )

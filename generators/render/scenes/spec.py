@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from generators.render.memory import retain_freed_memory
+from generators.render.scenes.estimate import estimate
 from generators.render.scenes.output import SceneWriter
 from generators.render.scenes.render import (
     RenderedBatch,
@@ -71,6 +72,8 @@ SCENES_SPEC = GeneratorSpec(
                  "visible and amodal masks, keypoints, depth, normals, flow, COCO export."),
     schema=SCHEMA,
     run=run,
+    estimate=estimate,
     check=check_distributions,
     inputs=("backgrounds",),
+    size_parameters=("n", "width", "height", "channels", "sequence.frames"),
 )
