@@ -165,6 +165,10 @@ SYNTHREG_JOB_LEASE_SECONDS = int(os.environ.get("SYNTHREG_JOB_LEASE_SECONDS", 60
 # Generate jobs larger than this many samples fan out as shard jobs across workers.
 SYNTHREG_SHARD_SIZE = int(os.environ.get("SYNTHREG_SHARD_SIZE", 100_000))
 
+# Every worker sweeps this often for jobs waiting in the database whose broker message was lost
+# (a restarted Redis, a worker killed whole) and sends them again: within about two sweeps.
+SYNTHREG_SWEEP_SECONDS = float(os.environ.get("SYNTHREG_SWEEP_SECONDS", 30))
+
 REDIS_URL = os.environ.get("REDIS_URL")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://localhost/"
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", SYNTHREG_JOB_MAX_SECONDS + 600))
