@@ -106,7 +106,25 @@ class Broker:
 
 @pytest.fixture
 def redis_broker(redis_url) -> Broker:
-    broker = Broker(redis_url, {"CELERY_BROKER_URL": redis_url}, {"visibility_timeout": 7200})
+    return _activated_redis_broker(redis_url)
+
+
+@pytest.fixture
+def own_redis(tmp_path) -> Iterator[RedisServer]:
+    """A redis-server for this test alone, which it may kill and restart."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def own_redis_broker(own_redis) -> Broker:
+    return _activated_redis_broker(own_redis.url)
+
+
+def _activated_redis_broker(url: str) -> Broker:
+    broker = Broker(url, {"CELERY_BROKER_URL": url}, {"visibility_timeout": 7200})
     broker.activate()
     return broker
 

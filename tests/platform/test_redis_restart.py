@@ -6,25 +6,9 @@ import redis
 
 from jobs import service
 from jobs.models import Job
-from tests.conftest import Broker, wait_for
-from tests.support.redis_server import RedisServer
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-def broker(own_redis) -> Broker:
-    broker = Broker(own_redis.url, {"CELERY_BROKER_URL": own_redis.url}, {"visibility_timeout": 7200})
-    broker.activate()
-    return broker
 
 
 def finished(job_id):
@@ -32,21 +16,21 @@ def finished(job_id):
     return job if job.finished else None
 
 
-def test_jobs_queued_before_a_redis_restart_still_run(own_redis, broker, user, start_worker):
+def test_jobs_queued_before_a_redis_restart_still_run(own_redis, own_redis_broker, user, start_worker):
     job = service.submit(user, "generate", {"generator": "digits", "params": {"n": 50}})
     assert redis.Redis(port=own_redis.port).llen("cpu") == 1
 
     own_redis.restart()
     assert redis.Redis(port=own_redis.port).llen("cpu") == 0  # the message is gone with the restart
 
-    start_worker(broker)  # its sweeps find the job waiting with no message, and send it again
+    start_worker(own_redis_broker)  # its sweeps find the job waiting with no message, and send it again
     job = wait_for(lambda: finished(job.pk), message="the job to finish after the restart")
     assert job.state == Job.State.SUCCEEDED, job.error
     assert job.attempts == 1
 
 
-def test_a_running_worker_sends_again_what_a_redis_restart_lost(own_redis, broker, user, start_worker):
-    worker = start_worker(broker)  # one process: the second job waits in Redis behind the first
+def test_a_running_worker_sends_again_what_a_redis_restart_lost(own_redis, own_redis_broker, user, start_worker):
+    worker = start_worker(own_redis_broker)  # one process: the second job waits in Redis behind the first
     busy = service.submit(user, "generate", {"generator": "test-slow", "params": {"n": 30, "step_seconds": 0.1}})
     wait_for(lambda: Job.objects.filter(pk=busy.pk, state="running").exists(), message="the first job to run")
     waiting = service.submit(user, "generate", {"generator": "digits", "params": {"n": 20}})

@@ -6,27 +6,16 @@ from django.conf import settings
 
 from benchmarks.soak import RECORDED_SPEC, Plan, Soak
 from generators import registry
-from tests.conftest import Broker, worker_env
-from tests.support.redis_server import RedisServer
+from tests.conftest import worker_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-@pytest.fixture
-def soak_redis(tmp_path):
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.kill()
-
-
-def test_jobs_survive_kills_and_a_redis_restart_exactly_once(soak_redis, user, tmp_path):
-    broker = Broker(soak_redis.url, {"CELERY_BROKER_URL": soak_redis.url}, {"visibility_timeout": 7200})
-    broker.activate()
+def test_jobs_survive_kills_and_a_redis_restart_exactly_once(own_redis, own_redis_broker, user, tmp_path):
     plan = Plan(jobs=20, kill_every=1.5, kills=2, redis_restart_after=0.3,
                 params={"n": 10, "step_seconds": 0.1}, timeout=300)
     with registry.temporarily_registered(RECORDED_SPEC):
-        result = Soak(plan, soak_redis, worker_env(broker), tmp_path, user).run()
+        result = Soak(plan, own_redis, worker_env(own_redis_broker), tmp_path, user).run()
 
     assert not result["timed_out"], result
     assert result["kills"] == {"holder": 1, "worker": 1} and result["redis_restarts"] == 1, result
