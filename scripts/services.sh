@@ -1,14 +1,19 @@
 # Sourced by scripts/test: make PostgreSQL, Redis and Chromium available for the tests.
 # Each ensure_* uses what already answers; otherwise it installs Debian's package, starts a
 # private instance on its own port, and registers it to be stopped by pid on exit.
+# new_test_run gives the run its own folders and PostgreSQL database, removed on exit.
 
 _SUDO=""; [ "$(id -u)" = 0 ] || _SUDO=sudo
 _APT_UPDATED=""
 _STOP=()
-trap '_stop_services' EXIT
+_DROP=()
+_REMOVE=()
+trap '_at_exit' EXIT
 
-_stop_services() {
+_at_exit() {
+  for url in "${_DROP[@]}"; do _drop_test_database "$url" || true; done
   for pid in "${_STOP[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for dir in "${_REMOVE[@]}"; do rm -rf "$dir"; done
 }
 
 _answers() {  # host port
@@ -39,19 +44,36 @@ ensure_postgres() {
   TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:55432/postgres"
 }
 
-ensure_redis() {
-  if _answers 127.0.0.1 6379; then
-    TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
-    return
-  fi
-  echo "Redis does not answer on 6379: starting a private one on 56379."
+ensure_redis_server() {  # the tests start their own redis-server (tests/conftest.py)
   command -v redis-server >/dev/null || _apt_install redis-server
-  local dir; dir="$(mktemp -d /tmp/synthreg-redis.XXXXXX)"
-  redis-server --port 56379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
-    --pidfile "$dir/redis.pid" --dir "$dir" >/dev/null
-  for _ in $(seq 50); do [ -s "$dir/redis.pid" ] && _answers 127.0.0.1 56379 && break; sleep 0.1; done
-  _STOP+=("$(cat "$dir/redis.pid")")
-  TEST_REDIS_URL="redis://127.0.0.1:56379/15"
+}
+
+new_test_run() {
+  # Runs at once on one machine share nothing: this run's files, SQLite database and pytest
+  # temp folders live under TEST_RUN_DIR, its PostgreSQL test database has its own name, and
+  # each pytest session starts its own redis-server (TEST_REDIS_URL names one to use instead).
+  TEST_RUN_DIR="$(mktemp -d /tmp/synthreg-test.XXXXXX)"
+  _REMOVE+=("$TEST_RUN_DIR")
+  mkdir -p "$TEST_RUN_DIR/tmp"
+  export SYNTHREG_VAR_DIR="$TEST_RUN_DIR/var" TMPDIR="$TEST_RUN_DIR/tmp"
+  # pytest-django creates test_<name> and drops it; dropped here too if pytest was killed.
+  TEST_POSTGRES_URL="${TEST_POSTGRES_URL%/*}/synthreg_$$_$RANDOM"
+  _DROP+=("$TEST_POSTGRES_URL")
+  unset REDIS_URL CELERY_BROKER_URL
+  if [ -n "${TEST_REDIS_URL:-}" ]; then export REDIS_URL="$TEST_REDIS_URL"; fi
+}
+
+_drop_test_database() {  # postgres://.../NAME: drop test_NAME
+  python - "$1" <<'PY'
+import sys
+from urllib.parse import urlsplit
+
+import psycopg
+
+url = urlsplit(sys.argv[1])
+with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
+    conn.execute(f'DROP DATABASE IF EXISTS "test_{url.path.lstrip("/")}" WITH (FORCE)')
+PY
 }
 
 ensure_chromium() {

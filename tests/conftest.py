@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,9 +16,10 @@ from rest_framework.test import APIClient
 
 from generators import registry
 from tests.support.generators import SLOW_SPEC
+from tests.support.redis_server import RedisServer, RedisServerError
+from tests.support.workers import WorkerDidNotStart, launch_worker, stop_worker
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,19 +45,37 @@ def api(user) -> APIClient:
     return client
 
 
+@pytest.fixture(scope="session")
+def session_redis_url(tmp_path_factory) -> Iterator[str]:
+    """This test session's own redis-server on a free port, so runs at once share no broker state.
+
+    REDIS_URL, when set, names a Redis to use instead (its database is emptied before each test).
+    """
+    if url := os.environ.get("REDIS_URL"):
+        yield url
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+    except RedisServerError as exc:
+        pytest.fail(str(exc))
+    yield server.url
+    server.kill()
+
+
 @pytest.fixture
-def redis_url() -> str:
-    """A real Redis (REDIS_URL, default a spare database on the local server), emptied first."""
+def redis_url(session_redis_url) -> str:
+    """A real Redis, emptied first."""
     import redis
 
-    url = os.environ.get("REDIS_URL", DEFAULT_TEST_REDIS)
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(session_redis_url)
     try:
         client.ping()
     except redis.ConnectionError as exc:
-        pytest.fail(f"Redis is not reachable at {url} ({exc}); run the tests with scripts/test, which starts it")
+        pytest.fail(f"Redis is not reachable at {session_redis_url} ({exc}); unset REDIS_URL to let the "
+                    "tests start their own")
     client.flushdb()
-    return url
+    return session_redis_url
 
 
 def database_url() -> str:
@@ -87,7 +106,25 @@ class Broker:
 
 @pytest.fixture
 def redis_broker(redis_url) -> Broker:
-    broker = Broker(redis_url, {"CELERY_BROKER_URL": redis_url}, {"visibility_timeout": 7200})
+    return _activated_redis_broker(redis_url)
+
+
+@pytest.fixture
+def own_redis(tmp_path) -> Iterator[RedisServer]:
+    """A redis-server for this test alone, which it may kill and restart."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def own_redis_broker(own_redis) -> Broker:
+    return _activated_redis_broker(own_redis.url)
+
+
+def _activated_redis_broker(url: str) -> Broker:
+    broker = Broker(url, {"CELERY_BROKER_URL": url}, {"visibility_timeout": 7200})
     broker.activate()
     return broker
 
@@ -106,35 +143,34 @@ def filesystem_broker(tmp_path) -> Broker:
     return broker
 
 
+def worker_env(broker: Broker, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a worker process on ``broker`` that shares this process's database and files."""
+    return {
+        **os.environ, **broker.env,
+        "DATABASE_URL": database_url(),
+        "SYNTHREG_VAR_DIR": str(settings.VAR_DIR),
+        "SYNTHREG_GENERATORS": "tests.support.generators.SLOW_SPEC",
+        # Sweep for lost messages every second, so the tests that lose some wait little.
+        "SYNTHREG_SWEEP_SECONDS": "1",
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        **(env or {}),
+    }
+
+
 @pytest.fixture
 def start_worker(tmp_path):
     """Start real `celery worker` processes against a broker; stopped at teardown."""
     processes: list[subprocess.Popen] = []
 
     def start(broker: Broker, concurrency: int = 1, env: dict[str, str] | None = None) -> subprocess.Popen:
-        log = tmp_path / f"worker-{len(processes)}.log"
-        env = {
-            **os.environ, **broker.env,
-            "DATABASE_URL": database_url(),
-            "SYNTHREG_VAR_DIR": str(settings.VAR_DIR),
-            "SYNTHREG_GENERATORS": "tests.support.generators.SLOW_SPEC",
-            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-            **(env or {}),
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "synthreg", "worker", "-Q", "cpu,gpu",
-             "-c", str(concurrency), "-n", f"test{len(processes)}@%h", "--without-gossip",
-             "--without-mingle", "--loglevel", "INFO"],
-            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=tmp_path,
-        )
+        name = f"test{len(processes)}"
+        try:
+            process = launch_worker(worker_env(broker, env), tmp_path / f"worker-{len(processes)}.log", name,
+                                    concurrency=concurrency, cwd=tmp_path)
+        except WorkerDidNotStart as exc:
+            pytest.fail(str(exc))
         processes.append(process)
-        deadline = time.monotonic() + 60
-        while " ready." not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"worker did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        process.log = log
-        _worker_logs.append(log)
+        _worker_logs.append(process.log)
         return process
 
     yield start
@@ -142,10 +178,7 @@ def start_worker(tmp_path):
     for process in processes:
         process.terminate()
     for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_worker(process)
 
 
 def wait_for(predicate, timeout: float = 120, interval: float = 0.2, message: str = "condition"):

@@ -82,16 +82,9 @@ def cancel(job: Job) -> bool:
     return bool(updated)
 
 
-def requeue_orphans() -> int:
-    """Re-send every queued job, and every running job whose holder is gone."""
-    from jobs.runner import holder_is_gone
+def resend(job_id, queue: str) -> None:
+    """Send a waiting job's message again, for the sweep (jobs.sweep) that found none on the broker.
 
-    count = 0
-    for job in Job.objects.filter(state__in=[State.QUEUED, State.RUNNING]):
-        if job.state == State.RUNNING and not holder_is_gone(job):
-            continue
-        _send(job.pk, job.queue)
-        count += 1
-    if count:
-        log.info("re-sent %d job(s) found waiting in the database", count)
-    return count
+    Harmless if one existed after all: a delivery that finds its job taken or ended does nothing.
+    """
+    _send(job_id, queue)

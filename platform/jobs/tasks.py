@@ -3,7 +3,7 @@
 from celery import shared_task
 from celery.signals import worker_ready
 
-from jobs import runner, service
+from jobs import runner
 from jobs.evaluate import queue_stale_evaluations
 
 
@@ -13,9 +13,7 @@ def run_job(job_id: str) -> None:
 
 
 @worker_ready.connect
-def _requeue_orphans(**kwargs) -> None:
-    # The database is the durable queue: a broker that lost messages (a restarted Redis
-    # keeps nothing) is refilled from it whenever a worker starts.
-    service.requeue_orphans()
-    # New evaluation code re-evaluates what older code reported on.
+def _queue_stale_evaluations(**kwargs) -> None:
+    # New evaluation code re-evaluates what older code reported on. (Jobs whose messages the
+    # broker lost are re-sent by the sweep every worker runs: jobs.sweep.)
     queue_stale_evaluations()

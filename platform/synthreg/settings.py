@@ -110,7 +110,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file-backed test database, so a separate worker process sees what tests write.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
+    # IMMEDIATE: a transaction takes the write lock when it begins, so concurrent workers wait
+    # for it (timeout) instead of failing "database is locked" when a read turns into a write.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;",
+                                       "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -164,6 +167,10 @@ SYNTHREG_JOB_LEASE_SECONDS = int(os.environ.get("SYNTHREG_JOB_LEASE_SECONDS", 60
 
 # Generate jobs larger than this many samples fan out as shard jobs across workers.
 SYNTHREG_SHARD_SIZE = int(os.environ.get("SYNTHREG_SHARD_SIZE", 100_000))
+
+# Every worker sweeps this often for jobs waiting in the database whose broker message was lost
+# (a restarted Redis, a worker killed whole) and sends them again: within about two sweeps.
+SYNTHREG_SWEEP_SECONDS = float(os.environ.get("SYNTHREG_SWEEP_SECONDS", 30))
 
 REDIS_URL = os.environ.get("REDIS_URL")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://localhost/"

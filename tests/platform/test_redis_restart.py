@@ -1,78 +1,47 @@
-"""A restarted Redis (it keeps nothing on disk) loses no job: the database is the durable queue."""
-
-import shutil
-import socket
-import subprocess
-import time
+"""A restarted Redis (it keeps nothing on disk) loses no job: the database is the durable queue,
+and every worker's sweep sends again what the broker lost, without a restart."""
 
 import pytest
 import redis
 
 from jobs import service
 from jobs.models import Job
-from tests.conftest import Broker, wait_for
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def finished(job_id):
+    job = Job.objects.get(pk=job_id)
+    return job if job.finished else None
 
 
-class OwnRedis:
-    """A private redis-server on a free port, without persistence, that can be restarted."""
-
-    def __init__(self, tmp_path) -> None:
-        self.port, self.dir, self.process = free_port(), tmp_path, None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)], stdout=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
-        wait_for(lambda: self._answers(client), timeout=20, message="redis-server to answer")
-
-    @staticmethod
-    def _answers(client) -> bool:
-        try:
-            return client.ping()
-        except redis.ConnectionError:
-            return False
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed; scripts/test installs it")
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-def test_jobs_queued_before_a_redis_restart_still_run(own_redis, user, start_worker):
-    broker = Broker(own_redis.url, {"CELERY_BROKER_URL": own_redis.url}, {"visibility_timeout": 7200})
-    broker.activate()
+def test_jobs_queued_before_a_redis_restart_still_run(own_redis, own_redis_broker, user, start_worker):
     job = service.submit(user, "generate", {"generator": "digits", "params": {"n": 50}})
     assert redis.Redis(port=own_redis.port).llen("cpu") == 1
 
-    own_redis.stop()
-    time.sleep(0.5)
-    own_redis.start()
+    own_redis.restart()
     assert redis.Redis(port=own_redis.port).llen("cpu") == 0  # the message is gone with the restart
 
-    start_worker(broker)  # a starting worker re-sends what the database says is waiting
-    job = wait_for(lambda: Job.objects.get(pk=job.pk) if Job.objects.get(pk=job.pk).finished else None,
-                   message="the job to finish after the restart")
+    start_worker(own_redis_broker)  # its sweeps find the job waiting with no message, and send it again
+    job = wait_for(lambda: finished(job.pk), message="the job to finish after the restart")
     assert job.state == Job.State.SUCCEEDED, job.error
     assert job.attempts == 1
+
+
+def test_a_running_worker_sends_again_what_a_redis_restart_lost(own_redis, own_redis_broker, user, start_worker):
+    worker = start_worker(own_redis_broker)  # one process: the second job waits in Redis behind the first
+    busy = service.submit(user, "generate", {"generator": "test-slow", "params": {"n": 30, "step_seconds": 0.1}})
+    wait_for(lambda: Job.objects.filter(pk=busy.pk, state="running").exists(), message="the first job to run")
+    waiting = service.submit(user, "generate", {"generator": "digits", "params": {"n": 20}})
+    assert redis.Redis(port=own_redis.port).llen("cpu") == 1
+
+    own_redis.restart()  # both messages are lost: the running job's (unacked) and the waiting one's
+
+    waiting = wait_for(lambda: finished(waiting.pk), message="the sweep to send the lost job again")
+    assert waiting.state == Job.State.SUCCEEDED, waiting.error
+    assert waiting.attempts == 1
+    busy = wait_for(lambda: finished(busy.pk), message="the running job to finish")
+    assert busy.state == Job.State.SUCCEEDED and busy.attempts == 1
+    assert worker.poll() is None and worker.log.read_text().count(" ready.") == 1  # never restarted
+    assert "sweep: re-sent 1 job(s)" in worker.log.read_text()
