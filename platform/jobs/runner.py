@@ -74,6 +74,8 @@ def claim(job_id: str, worker: str) -> Job | None:
     elif job.state == State.RUNNING and holder_is_gone(job):
         held = Job.objects.filter(pk=job.pk, state=State.RUNNING, worker=job.worker, attempts=job.attempts)
         if job.attempts >= settings.SYNTHREG_JOB_MAX_ATTEMPTS:
+            # Its holder is gone and no delivery may take it again: tidy before it reads as ended.
+            _clean_staging(job)
             if held.update(
                 state=State.FAILED, finished_at=now,
                 error=f"The worker running this job died {job.attempts} times (killed, out of memory "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import transaction
@@ -14,7 +13,6 @@ from jobs import limits
 from jobs.models import Job
 from jobs.types import JobParameterError, get_job_type
 
-log = logging.getLogger(__name__)
 State = Job.State
 
 
