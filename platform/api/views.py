@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from access import policy
 from api.downloads import report_response, version_archive_response, version_file_response
+from api.filters import DatasetFilter, EvaluationFilter, JobFilter
 from api.serializers import (
     DatasetSerializer,
     EvaluationSerializer,
@@ -25,14 +26,11 @@ from jobs.types import JobTargetNotFound
 
 class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DatasetSerializer
+    filterset_class = DatasetFilter
     lookup_field = "slug"
 
     def get_queryset(self):
-        datasets = policy.visible_datasets(self.request.user).select_related("owner", "reference")
-        for name in ("kind", "modality", "access"):
-            if value := self.request.query_params.get(name):
-                datasets = datasets.filter(**{name: value})
-        return datasets
+        return policy.visible_datasets(self.request.user).select_related("owner", "reference")
 
     @extend_schema(responses={200: VersionSerializer(many=True)})
     @action(detail=True, pagination_class=None)
@@ -61,14 +59,12 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = EvaluationSerializer
+    filterset_class = EvaluationFilter
 
     def get_queryset(self):
-        evaluations = Evaluation.objects.filter(
+        return Evaluation.objects.filter(
             version__dataset__in=policy.visible_datasets(self.request.user)
         ).select_related("version__dataset", "reference__dataset")
-        if version := self.request.query_params.get("version"):
-            evaluations = evaluations.filter(version_id=version)
-        return evaluations
 
 
 @extend_schema(responses={(200, "application/octet-stream"): bytes})
@@ -120,15 +116,13 @@ class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
 
 class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticatedOrReadOnly]
+    filterset_class = JobFilter
 
     def get_queryset(self):
         jobs = policy.visible_jobs(self.request.user).select_related("owner", "dataset", "output_version")
-        if state := self.request.query_params.get("state"):
-            jobs = jobs.filter(state=state)
-        if self.action == "list":
-            # Shards are listed under their job: ?parent=<id>.
-            parent = self.request.query_params.get("parent")
-            jobs = jobs.filter(parent=parent) if parent else jobs.filter(parent__isnull=True)
+        if self.action == "list" and "parent" not in self.request.query_params:
+            # Shards are listed under their job only: ?parent=<id>.
+            jobs = jobs.filter(parent__isnull=True)
         return jobs
 
     def get_serializer_class(self):
