@@ -13,17 +13,31 @@ from jobs.types import JobParameterError, JobTargetNotFound
 
 def exception_handler(exc, context):
     if isinstance(exc, JobParameterError):
-        field, message = shorten(exc.field, 100), shorten(exc.message)
-        response = Response({field: [message], "detail": f"{field}: {message}"}, status=status.HTTP_400_BAD_REQUEST)
+        response = Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, JobTargetNotFound):
         response = Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
     else:
         response = drf_exception_handler(exc, context)
     if response is not None:
-        response.data = _shortened(response.data)
-        if isinstance(response.data, dict) and "detail" not in response.data:
-            response.data["detail"] = _summary(response.data)
+        data = _shortened(response.data)
+        data = _flat(data) if isinstance(data, dict) else {"detail": "; ".join(map(str, data))}
+        data.setdefault("detail", _summary(data))
+        response.data = data
     return response
+
+
+def _flat(errors: dict, prefix: str = "") -> dict:
+    """One shape for every error: each (dotted) field holds a list of messages, `detail` one line."""
+    flat = {}
+    for field, messages in errors.items():
+        name = f"{prefix}{field}"
+        if isinstance(messages, dict):
+            flat |= _flat(messages, f"{name}.")
+        elif name == "detail":
+            flat[name] = messages
+        else:
+            flat[name] = [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
+    return flat
 
 
 def _summary(errors: dict) -> str:

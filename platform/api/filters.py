@@ -22,7 +22,19 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
-class DatasetFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter named in the query needs a value: `?state=` is a 400, not a silently ignored filter."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if self.data.get(name, None) == "":
+                self.form.add_error(name, "must not be empty; leave the parameter out not to filter")
+                valid = False
+        return valid
+
+
+class DatasetFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(choices=Dataset.Kind.choices)
     modality = django_filters.ChoiceFilter(choices=Modality.choices)
     access = django_filters.ChoiceFilter(choices=Dataset.Access.choices)
@@ -32,7 +44,7 @@ class DatasetFilter(django_filters.FilterSet):
         fields = ["kind", "modality", "access"]
 
 
-class JobFilter(django_filters.FilterSet):
+class JobFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(choices=Job.State.choices)
     parent = django_filters.UUIDFilter(help_text="Id of a sharded job: lists its shards.")
 
@@ -41,7 +53,7 @@ class JobFilter(django_filters.FilterSet):
         fields = ["state", "parent"]
 
 
-class EvaluationFilter(django_filters.FilterSet):
+class EvaluationFilter(StrictFilterSet):
     version = IdFilter(field_name="version_id", help_text="Id of the evaluated dataset version.")
 
     class Meta:

@@ -6,6 +6,8 @@ from drf_spectacular.authentication import BasicScheme, TokenScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
+from jobs.types import job_types
+
 ERROR = ResolvedComponent(
     name="Error", type=ResolvedComponent.SCHEMA, object="Error",
     schema={
@@ -43,11 +45,32 @@ class AutoSchema(SpectacularAutoSchema):
         if "{" in self.path:
             statuses |= WITH_TARGET
         for code, description in statuses.items():
-            response = {"description": description, "content": {"application/json": {"schema": ERROR.ref}}}
+            responses.setdefault(code, {"description": description})
+        for code, response in responses.items():
+            if code >= "400" and "content" not in response:
+                response["content"] = {"application/json": {"schema": ERROR.ref}}
             if code == "429":
                 response["headers"] = RETRY_AFTER
-            responses.setdefault(code, response)
         return responses
+
+
+def job_request_schema() -> dict:
+    """POST /api/jobs/: one variant per declared job type, its parameters as the type declares them."""
+    return {"oneOf": [
+        {"type": "object", "title": job_type.title, "description": job_type.description,
+         "required": ["type"], "additionalProperties": False,
+         "properties": {"type": {"type": "string", "enum": [job_type.name]}, "parameters": job_type.schema}}
+        for job_type in job_types().values()
+    ]}
+
+
+def generate_request_schema() -> dict:
+    """POST /api/generators/{slug}/generate/: the generate job's parameters, the generator taken from the path."""
+    schema = {key: value for key, value in job_types()["generate"].schema.items() if key != "required"}
+    if required := [name for name in job_types()["generate"].schema.get("required", []) if name != "generator"]:
+        schema["required"] = required
+    schema["properties"] = {name: prop for name, prop in schema["properties"].items() if name != "generator"}
+    return schema
 
 
 class LockoutBasicScheme(BasicScheme):

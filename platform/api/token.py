@@ -24,6 +24,8 @@ class LockoutObtainAuthToken(ObtainAuthToken):
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)
-        except exceptions.ValidationError:
+        except exceptions.ValidationError as exc:
             raise_if_locked_out(request)
+            if "non_field_errors" in exc.detail:  # both fields given, no such login
+                raise exceptions.AuthenticationFailed("Unable to log in with the username and password given.") from None
             raise

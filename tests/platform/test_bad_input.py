@@ -63,6 +63,8 @@ def test_limit_and_offset_within_bounds_page_through_the_list(api, user):
     ("/api/evaluations/", "version", "0"),
     ("/api/datasets/", "kind", "imaginary"),
     ("/api/datasets/", "access", "secret"),
+    ("/api/jobs/", "parent", ""),
+    ("/api/evaluations/", "version", ""),
 ])
 def test_invalid_filter_values_are_400_naming_the_filter(api, route, name, value):
     refused(api.get(route, {name: value}), name)

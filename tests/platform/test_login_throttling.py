@@ -55,7 +55,7 @@ def test_the_portal_login_locks_out_after_the_failure_limit(user, settings):
 def test_the_token_endpoint_locks_out_after_the_failure_limit(user, settings):
     assert token_request(PASSWORD).status_code == 200
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert token_request("wrong").status_code == 400
+        assert token_request("wrong").status_code == 401
     assert_locked_out(token_request("wrong"))
     assert_locked_out(token_request(PASSWORD))
 
@@ -86,7 +86,7 @@ def test_the_lock_holds_one_username_only(user, other_user, settings):
 
 def test_the_failure_limit_is_a_setting(user, settings):
     settings.AXES_FAILURE_LIMIT = 2
-    assert token_request("wrong").status_code == 400
+    assert token_request("wrong").status_code == 401
     assert_locked_out(token_request("wrong"))
 
 
