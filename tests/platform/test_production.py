@@ -25,7 +25,8 @@ def production_env(tmp_path_factory) -> dict[str, str]:
     env = {**os.environ, "SYNTHREG_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(50),
            "ALLOWED_HOSTS": HOST, "SYNTHREG_VAR_DIR": str(tmp_path / "var"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    for name in ("DEBUG", "SYNTHREG_PLAIN_HTTP", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"):
+    # Not what production has: the browser tests' async switch, and our own overrides.
+    for name in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG", "SYNTHREG_PLAIN_HTTP", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"):
         env.pop(name, None)
     return env
 
