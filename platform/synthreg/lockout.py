@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address a lockout counts: behind N proxies, the one the outermost proxy saw.
+
+    Each proxy appends the address it was called from to X-Forwarded-For, so the N-th entry
+    from the right is the client's; entries further left are whatever the client sent.
+    """
+    proxies = settings.SYNTHREG_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if proxies and len(forwarded) >= proxies:
+        try:
+            return str(ipaddress.ip_address(forwarded[-proxies]))
+        except ValueError:
+            pass  # not written by a proxy of ours: the socket's address is all we know
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def retry_after_seconds() -> int:

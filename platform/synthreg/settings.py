@@ -271,9 +271,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("SYNTHREG_LOGIN_COOLO
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "synthreg.lockout.lockout_response"
 # Behind N reverse proxies the client's address is in X-Forwarded-For (0: use the socket's).
-if _proxies := int(os.environ.get("SYNTHREG_PROXY_COUNT", 0)):
-    AXES_IPWARE_PROXY_COUNT = _proxies
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+SYNTHREG_PROXY_COUNT = int(os.environ.get("SYNTHREG_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "synthreg.lockout.client_address"
 
 # --- Production: HTTPS behind a reverse proxy that terminates TLS ------------------------
 # SYNTHREG_PLAIN_HTTP=1 tries production settings over plain HTTP on your own machine:

@@ -170,6 +170,13 @@ def test_a_megabyte_value_is_never_echoed_back(api, parameters):
     assert b"characters left out" in response.content
 
 
+@pytest.mark.parametrize(("route", "name"), [("/api/datasets/", "kind"), ("/api/jobs/", "parent"),
+                                             ("/api/evaluations/", "version")])
+def test_a_long_filter_value_is_never_echoed_back(api, route, name):
+    response = api.get(route, {name: "z" * 200_000})
+    assert response.status_code == 400 and len(response.content) < 2000
+
+
 def test_a_megabyte_job_type_is_never_echoed_back(api):
     response = api.post("/api/jobs/", {"type": "t" * 1_000_000}, format="json")
     assert response.status_code == 400 and len(response.content) < 2000

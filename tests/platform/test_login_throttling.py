@@ -108,3 +108,26 @@ def test_logins_that_bypass_passwords_are_not_locked_out(user, api, settings):
     portal = Client()
     portal.force_login(user)
     assert portal.get("/jobs/").status_code == 200
+
+
+def test_behind_a_proxy_the_lock_holds_the_clients_address_not_the_proxys(user, settings):
+    settings.SYNTHREG_PROXY_COUNT = 1
+
+    def attempt(client_address: str, password: str, sent_by_client: str = ""):
+        forwarded = f"{sent_by_client}, {client_address}" if sent_by_client else client_address
+        return APIClient().post("/api/token/", {"username": "alice", "password": password}, format="json",
+                                HTTP_X_FORWARDED_FOR=forwarded)
+
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt("192.0.2.10", "wrong", sent_by_client=f"198.51.100.{n}")  # spoofed entries do not help
+    assert_locked_out(attempt("192.0.2.10", PASSWORD))
+    assert attempt("192.0.2.20", PASSWORD).status_code == 200
+
+
+def test_a_forwarded_address_that_is_not_one_counts_as_the_socket_address(user, settings):
+    settings.SYNTHREG_PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = APIClient().post("/api/token/", {"username": "alice", "password": "wrong"}, format="json",
+                                    HTTP_X_FORWARDED_FOR="not-an-address")
+        assert response.status_code in (401, 429)
+    assert_locked_out(token_request(PASSWORD))  # the same socket address (127.0.0.1)
