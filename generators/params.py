@@ -9,10 +9,19 @@ import jsonschema
 from jsonschema import Draft202012Validator
 
 
+def shorten(text: str, limit: int = 300) -> str:
+    """``text`` cut in the middle to at most about ``limit`` characters, so errors never echo a huge value."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 2 // 3, limit // 3
+    return f"{text[:head]}…({len(text) - head - tail:,} characters left out)…{text[-tail:]}"
+
+
 class ParameterError(ValueError):
     """Invalid generator parameters; ``field`` names the offending parameter."""
 
     def __init__(self, field: str, message: str) -> None:
+        field, message = shorten(field, 100), shorten(message)
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
@@ -52,4 +61,4 @@ def validate_params(schema: dict[str, Any], params: Any) -> dict[str, Any]:
     return filled
 
 
-__all__ = ["ParameterError", "fill_defaults", "validate_params", "jsonschema"]
+__all__ = ["ParameterError", "fill_defaults", "jsonschema", "shorten", "validate_params"]

@@ -8,7 +8,7 @@ from jobs.models import Job
 
 class DatasetSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
-    reference = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    reference = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     versions = serializers.SerializerMethodField()
 
     class Meta:
@@ -27,7 +27,7 @@ class DatasetSerializer(serializers.ModelSerializer):
 
 class VersionSerializer(serializers.ModelSerializer):
     dataset = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    generator = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    generator = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     parents = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
     archive = serializers.SerializerMethodField()
@@ -69,7 +69,7 @@ class GeneratorSerializer(serializers.ModelSerializer):
 
 class JobSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
-    dataset = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    dataset = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     output_version = serializers.SerializerMethodField()
 
     class Meta:

@@ -1,9 +1,9 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from api import views
+from api.token import LockoutObtainAuthToken
 
 app_name = "api"
 
@@ -19,7 +19,7 @@ urlpatterns = [
     path("versions/<int:pk>/archive.zip", views.version_archive, name="version-archive"),
     path("evaluations/<int:pk>/report.<str:kind>", views.evaluation_report, name="evaluation-report"),
     path("", include(router.urls)),
-    path("token/", obtain_auth_token, name="token"),
+    path("token/", LockoutObtainAuthToken.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

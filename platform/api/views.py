@@ -1,13 +1,17 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
 from access import policy
 from api.downloads import report_response, version_archive_response, version_file_response
+from api.filters import DatasetFilter, EvaluationFilter, JobFilter
+from api.parsers import GuardedJSONParser
+from api.schema import generate_request_schema, job_request_schema
 from api.serializers import (
     DatasetSerializer,
     EvaluationSerializer,
@@ -25,14 +29,11 @@ from jobs.types import JobTargetNotFound
 
 class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DatasetSerializer
+    filterset_class = DatasetFilter
     lookup_field = "slug"
 
     def get_queryset(self):
-        datasets = policy.visible_datasets(self.request.user).select_related("owner", "reference")
-        for name in ("kind", "modality", "access"):
-            if value := self.request.query_params.get(name):
-                datasets = datasets.filter(**{name: value})
-        return datasets
+        return policy.visible_datasets(self.request.user).select_related("owner", "reference")
 
     @extend_schema(responses={200: VersionSerializer(many=True)})
     @action(detail=True, pagination_class=None)
@@ -47,7 +48,8 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
         """Synthetic versions evaluated against this reference dataset, best TSTR first."""
         dataset = self.get_object()
         if dataset.kind != Dataset.Kind.REFERENCE:
-            return Response({"detail": f"{dataset.slug} is not a reference dataset"}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": f"{dataset.slug} is not a reference dataset: only those have a leaderboard"},
+                            status=status.HTTP_404_NOT_FOUND)
         entries = leaderboard(dataset, policy.visible_datasets(request.user))
         return Response(LeaderboardEntrySerializer(entries, many=True).data)
 
@@ -61,17 +63,15 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = EvaluationSerializer
+    filterset_class = EvaluationFilter
 
     def get_queryset(self):
-        evaluations = Evaluation.objects.filter(
+        return Evaluation.objects.filter(
             version__dataset__in=policy.visible_datasets(self.request.user)
         ).select_related("version__dataset", "reference__dataset")
-        if version := self.request.query_params.get("version"):
-            evaluations = evaluations.filter(version_id=version)
-        return evaluations
 
 
-@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@extend_schema(responses={(200, "text/html"): bytes, (200, "application/pdf"): bytes})
 @api_view(["GET"])
 @permission_classes([AllowAny])  # the access policy decides, per dataset
 def evaluation_report(request, pk: int, kind: str):
@@ -80,7 +80,10 @@ def evaluation_report(request, pk: int, kind: str):
     return report_response(request, evaluation, kind)
 
 
-@extend_schema(responses={(200, "application/zip"): bytes})
+RESTRICTED = OpenApiResponse(description="The dataset is restricted real data: never downloadable.")
+
+
+@extend_schema(responses={(200, "application/zip"): bytes, 403: RESTRICTED})
 @api_view(["GET"])
 @permission_classes([AllowAny])  # the access policy decides, per dataset
 def version_archive(request, pk: int):
@@ -89,7 +92,11 @@ def version_archive(request, pk: int):
     return version_archive_response(request, version)
 
 
-@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@extend_schema(
+    responses={(200, "*/*"): bytes, 403: RESTRICTED},
+    parameters=[OpenApiParameter("min_visible", {"type": "number", "minimum": 0, "maximum": 1}, description=(
+        "COCO files only: leave out objects less visible than this fraction (streamed)."))],
+)
 @api_view(["GET"])
 @permission_classes([AllowAny])  # the access policy decides, per dataset
 def version_file(request, pk: int, path: str):
@@ -103,11 +110,13 @@ class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Generator.objects.all()
     lookup_field = "slug"
 
-    @extend_schema(request=dict, responses={201: JobSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @extend_schema(request={"application/json": generate_request_schema()}, responses={201: JobSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated], parser_classes=[GuardedJSONParser])
     def generate(self, request, slug=None):
         """Submit a `generate` job; the body holds `params` and optionally `dataset`, `title`, `access`."""
-        body = request.data if isinstance(request.data, dict) else {}
+        if not isinstance(request.data, dict):
+            raise ValidationError({"body": ["must be a JSON object of the generate job's parameters"]})
+        body = request.data
         job = service.submit(request.user, "generate", {**body, "generator": slug})
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -120,21 +129,20 @@ class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
 
 class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticatedOrReadOnly]
+    parser_classes = [GuardedJSONParser]
+    filterset_class = JobFilter
 
     def get_queryset(self):
         jobs = policy.visible_jobs(self.request.user).select_related("owner", "dataset", "output_version")
-        if state := self.request.query_params.get("state"):
-            jobs = jobs.filter(state=state)
-        if self.action == "list":
-            # Shards are listed under their job: ?parent=<id>.
-            parent = self.request.query_params.get("parent")
-            jobs = jobs.filter(parent=parent) if parent else jobs.filter(parent__isnull=True)
+        if self.action == "list" and "parent" not in self.request.query_params:
+            # Shards are listed under their job only: ?parent=<id>.
+            jobs = jobs.filter(parent__isnull=True)
         return jobs
 
     def get_serializer_class(self):
         return JobCreateSerializer if self.action == "create" else JobSerializer
 
-    @extend_schema(request=JobCreateSerializer, responses={201: JobSerializer})
+    @extend_schema(request={"application/json": job_request_schema()}, responses={201: JobSerializer})
     def create(self, request, *args, **kwargs):
         payload = JobCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -142,7 +150,8 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         policy.audit(request.user, "submit", f"job {job.pk}", type=job.type)
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: JobSerializer})
+    @extend_schema(request=None, responses={
+        200: JobSerializer, 409: OpenApiResponse(description="The job has already finished: nothing to cancel.")})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def cancel(self, request, pk=None):
         job = self.get_object()

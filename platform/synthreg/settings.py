@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "django_filters",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -74,6 +77,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "synthreg.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it turns a login that axes refused into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "synthreg.urls"
@@ -131,6 +138,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from here (after collectstatic)
 MEDIA_ROOT = VAR_DIR / "media"
 
 # Storage: local files by default; S3-compatible object storage when a bucket is named.
@@ -152,7 +160,8 @@ else:
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "datasets": _datasets_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Served by whitenoise under gunicorn too (collectstatic first), gzipped copies beside.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Where jobs write outputs before publishing them (always local, per job).
 SYNTHREG_STAGING_DIR = VAR_DIR / "staging"
@@ -219,15 +228,22 @@ SYNTHREG_USER_ACTIVE_JOBS = int(os.environ.get("SYNTHREG_USER_ACTIVE_JOBS", 10))
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its header makes a missing login a 401 (the first class names the challenge).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.CheckedTokenAuthentication",
+        "api.authentication.LockoutBasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.GuardedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -251,6 +267,42 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-if PRODUCTION:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+# --- Bad input: limits on every request --------------------------------------------------
+# Bodies larger than this are refused with 413 before anything reads them.
+SYNTHREG_MAX_REQUEST_BYTES = int(os.environ.get("SYNTHREG_MAX_REQUEST_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE))
+# JSON nested deeper than this is refused with 400 before it is parsed.
+SYNTHREG_MAX_JSON_DEPTH = int(os.environ.get("SYNTHREG_MAX_JSON_DEPTH", 32))
+# The most items one page of a list returns (`?limit=`).
+SYNTHREG_MAX_PAGE_SIZE = int(os.environ.get("SYNTHREG_MAX_PAGE_SIZE", 500))
+
+# --- Login throttling (django-axes): portal, admin, POST /api/token/ and HTTP basic auth ---
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("SYNTHREG_LOGIN_LOCKOUT", True)
+# After this many failures in a row one username from one address is locked out ...
+AXES_FAILURE_LIMIT = int(os.environ.get("SYNTHREG_LOGIN_FAILURE_LIMIT", 5))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# ... for this long; each further attempt during a lockout starts the wait again.
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("SYNTHREG_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "synthreg.lockout.lockout_response"
+# Behind N reverse proxies the client's address is in X-Forwarded-For (0: use the socket's).
+SYNTHREG_PROXY_COUNT = int(os.environ.get("SYNTHREG_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "synthreg.lockout.client_address"
+
+# --- Production: HTTPS behind a reverse proxy that terminates TLS ------------------------
+# SYNTHREG_PLAIN_HTTP=1 tries production settings over plain HTTP on your own machine:
+# no HTTPS redirect, no HSTS, cookies not marked Secure. Never on a reachable host.
+_https = PRODUCTION and not env_bool("SYNTHREG_PLAIN_HTTP", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _https)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _https)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if _https else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _https)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _https)
+# The proxy says the client's scheme in this header; set it to "" when nothing in front sets it.
+_proto_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PRODUCTION else "")
+if _proto_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proto_header.upper().replace("-", "_"), "https")

@@ -7,3 +7,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("portal.urls")),
 ]
+
+handler400 = "synthreg.handlers.bad_request"
+handler404 = "synthreg.handlers.not_found"
+handler500 = "synthreg.handlers.server_error"

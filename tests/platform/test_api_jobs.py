@@ -90,4 +90,4 @@ def test_a_token_from_username_and_password_authenticates(client, user):
     submitted = client.post("/api/generators/digits/generate/", {}, content_type="application/json",
                             HTTP_AUTHORIZATION=f"Token {token}")
     assert submitted.status_code == 201
-    assert client.post("/api/token/", {"username": "alice", "password": "wrong"}).status_code == 400
+    assert client.post("/api/token/", {"username": "alice", "password": "wrong"}).status_code == 401

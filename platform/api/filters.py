@@ -1,0 +1,61 @@
+"""One FilterSet per listed model: typed query parameters, so a bad value is a 400 naming it."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from drf_spectacular.utils import extend_schema_field
+
+from catalog.models import Dataset, Evaluation, Modality
+from jobs.models import Job
+
+MAX_ID = 2**63 - 1  # the largest primary key the databases hold
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number id, within what the database can store."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter named in the query needs a value: `?state=` is a 400, not a silently ignored filter."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if self.data.get(name, None) == "":
+                self.form.add_error(name, "must not be empty; leave the parameter out not to filter")
+                valid = False
+        return valid
+
+
+class DatasetFilter(StrictFilterSet):
+    kind = django_filters.ChoiceFilter(choices=Dataset.Kind.choices)
+    modality = django_filters.ChoiceFilter(choices=Modality.choices)
+    access = django_filters.ChoiceFilter(choices=Dataset.Access.choices)
+
+    class Meta:
+        model = Dataset
+        fields = ["kind", "modality", "access"]
+
+
+class JobFilter(StrictFilterSet):
+    state = django_filters.ChoiceFilter(choices=Job.State.choices)
+    parent = django_filters.UUIDFilter(help_text="Id of a sharded job: lists its shards.")
+
+    class Meta:
+        model = Job
+        fields = ["state", "parent"]
+
+
+class EvaluationFilter(StrictFilterSet):
+    version = IdFilter(field_name="version_id", help_text="Id of the evaluated dataset version.")
+
+    class Meta:
+        model = Evaluation
+        fields = ["version"]

@@ -1,0 +1,83 @@
+"""The OpenAPI schema documents the error answers every route really gives, in one shape."""
+
+from __future__ import annotations
+
+from drf_spectacular.authentication import BasicScheme, TokenScheme
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+
+from jobs.types import job_types
+
+ERROR = ResolvedComponent(
+    name="Error", type=ResolvedComponent.SCHEMA, object="Error",
+    schema={
+        "type": "object",
+        "description": "`detail` says what is wrong; a refused field is a key holding its messages "
+                       "(dotted for nested parameters, e.g. `parameters.params.n`).",
+        "properties": {"detail": {"type": "string"}},
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+)
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}}
+
+ALWAYS = {
+    "400": "Bad input (a query parameter, path segment or field): the answer names it.",
+    "401": "The credentials sent are wrong, or none were sent where a login is needed.",
+    "429": "Locked out after too many failed logins; `Retry-After` says when to try again.",
+}
+WITH_BODY = {
+    "403": "Not allowed for this user (or a session login without its CSRF token).",
+    "413": "The request body is larger than the server accepts (SYNTHREG_MAX_REQUEST_BYTES).",
+    "415": "The body is not JSON or a form.",
+}
+WITH_TARGET = {"404": "Not found, or not visible to this user."}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        self.registry.register_on_missing(ERROR)
+        statuses = dict(ALWAYS)
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses |= WITH_BODY | WITH_TARGET
+        if "{" in self.path:
+            statuses |= WITH_TARGET
+        for code, description in statuses.items():
+            responses.setdefault(code, {"description": description})
+        for code, response in responses.items():
+            if code >= "400" and "content" not in response:
+                response["content"] = {"application/json": {"schema": ERROR.ref}}
+            if code == "429":
+                response["headers"] = RETRY_AFTER
+        return responses
+
+
+def job_request_schema() -> dict:
+    """POST /api/jobs/: one variant per declared job type, its parameters as the type declares them."""
+    return {"oneOf": [
+        {"type": "object", "title": job_type.title, "description": job_type.description,
+         "required": ["type"], "additionalProperties": False,
+         "properties": {"type": {"type": "string", "enum": [job_type.name]}, "parameters": job_type.schema}}
+        for job_type in job_types().values()
+    ]}
+
+
+def generate_request_schema() -> dict:
+    """POST /api/generators/{slug}/generate/: the generate job's parameters, the generator taken from the path."""
+    schema = {key: value for key, value in job_types()["generate"].schema.items() if key != "required"}
+    if required := [name for name in job_types()["generate"].schema.get("required", []) if name != "generator"]:
+        schema["required"] = required
+    schema["properties"] = {name: prop for name, prop in schema["properties"].items() if name != "generator"}
+    return schema
+
+
+class LockoutBasicScheme(BasicScheme):
+    """Our basic auth (throttled) is documented as plain HTTP basic auth."""
+
+    target_class = "api.authentication.LockoutBasicAuthentication"
+
+
+class CheckedTokenScheme(TokenScheme):
+    target_class = "api.authentication.CheckedTokenAuthentication"
