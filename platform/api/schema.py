@@ -18,6 +18,16 @@ ERROR = ResolvedComponent(
         "additionalProperties": {"type": "array", "items": {"type": "string"}},
     },
 )
+QUOTA_ERROR = ResolvedComponent(
+    name="QuotaError", type=ResolvedComponent.SCHEMA, object="QuotaError",
+    schema={
+        "type": "object",
+        "description": "A job refused because the user's quota is full: `quota` names the setting.",
+        "required": ["detail", "quota", "used", "limit"],
+        "properties": {"detail": {"type": "string"}, "quota": {"type": "string"},
+                       "used": {"type": "integer"}, "limit": {"type": "integer"}},
+    },
+)
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}}
 
 ALWAYS = {
@@ -34,11 +44,21 @@ WITH_TARGET = {"404": "Not found, or not visible to this user."}
 
 
 class AutoSchema(SpectacularAutoSchema):
+    """Adds the error answers; a view lists in ``job_submitting_actions`` the actions that submit
+    jobs, whose 403 and 429 may also be a full quota."""
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
         self.registry.register_on_missing(ERROR)
+        if getattr(self.view, "action", None) in getattr(self.view, "job_submitting_actions", ()):
+            self.registry.register_on_missing(QUOTA_ERROR)
+            either = {"application/json": {"schema": {"anyOf": [ERROR.ref, QUOTA_ERROR.ref]}}}
+            responses.setdefault("403", {"description": WITH_BODY["403"] + " Or the storage quota is full."})
+            responses.setdefault("429", {"description": ALWAYS["429"] + " Or too many active jobs."})
+            for code in ("403", "429"):
+                responses[code]["content"] = either
         statuses = dict(ALWAYS)
         if self.method in ("POST", "PUT", "PATCH"):
             statuses |= WITH_BODY | WITH_TARGET

@@ -106,6 +106,7 @@ def version_file(request, pk: int, path: str):
 
 
 class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
+    job_submitting_actions = ("generate",)
     serializer_class = GeneratorSerializer
     queryset = Generator.objects.all()
     lookup_field = "slug"
@@ -128,6 +129,7 @@ class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    job_submitting_actions = ("create",)
     permission_classes = [IsAuthenticatedOrReadOnly]
     parser_classes = [GuardedJSONParser]
     filterset_class = JobFilter
