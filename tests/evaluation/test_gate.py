@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ def test_a_large_independent_sample_passes():
     assert report["summary"]["privacy_score"] > 80
 
 
-def test_tiny_tables_are_inconclusive_with_the_size_needed():
+def test_tiny_tables_are_inconclusive_with_the_size_needed(tmp_path):
     train, holdout, other = three_samples(*real_table("iris")[:1], 10, 0)
     report = evaluation.build_tabular_report(train, holdout, other, target="target", **FAST)
     verdict = report["verdict"]
@@ -72,6 +73,10 @@ def test_tiny_tables_are_inconclusive_with_the_size_needed():
     # At the size named, the AUC interval of chance is as narrow as the clear-leak margin; one row less is not.
     assert z * null_auc_se(needed, needed) <= margin * 1.01
     assert needed > 10 and z * null_auc_se(needed // 2, needed // 2) > margin
+    # Checks without a value (the density attack) render too, with their reasons.
+    page = evaluation.render_html(report)
+    assert "INCONCLUSIVE" in page and escape(unsure["mia_auc.density_ratio"]["reason"]) in page
+    evaluation.render_pdf(report, tmp_path / "r.pdf")
 
 
 @pytest.mark.parametrize("rows", [10, 100])
