@@ -1,7 +1,10 @@
 """``python -m evaluation``: the tabular report for CSV/Parquet files.
 
-Bad input (unreadable or empty file, unknown format, mismatched schemas,
-missing target column) exits with status 2 and one line naming what is wrong.
+Exit status: 0 report written, privacy gate pass; 1 report written, gate
+fail; 3 report written, gate inconclusive (too little data to tell); 2 bad
+input (unreadable or empty file, unknown format, mismatched schemas, missing
+target column, infinite values, nothing left to compare), with one line
+naming what is wrong and no report.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from evaluation.pdf import render_pdf
 from evaluation.report import DEFAULT_THRESHOLDS, build_tabular_report, validate_tables
 
 READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
+EXIT_CODES = {"pass": 0, "fail": 1, "inconclusive": 3}
+BAD_INPUT = 2
 
 
 class InputError(Exception):
@@ -54,7 +59,11 @@ def _threshold(text: str) -> tuple[str, float]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m evaluation", description=__doc__.splitlines()[0],
+        epilog="exit status: 0 gate pass, 1 gate fail, 3 gate inconclusive (a report is written in all three); "
+               "2 bad input (one line on stderr, no report)",
+    )
     p.add_argument("--real-train", required=True, help="real records the generator was fitted on")
     p.add_argument("--real-holdout", required=True, help="real records never used for fitting")
     p.add_argument("--synthetic", required=True, help="the synthetic table")
@@ -67,6 +76,7 @@ def parser() -> argparse.ArgumentParser:
                    help="override a default threshold (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="random state of every sampled step")
     p.add_argument("--seeds", type=int, default=3, help="model seeds per family for TSTR/TRTR")
+    p.add_argument("--attacks", type=int, default=1000, help="anonymeter attacks per risk (at most one per row)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -79,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         validate_tables(*tables, args.target)
     except (InputError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     bar = tqdm(total=100, unit="%", disable=args.no_progress, file=sys.stderr,
                bar_format="{l_bar}{bar}| {n:.0f}% {postfix}")
 
@@ -89,14 +99,14 @@ def main(argv: list[str] | None = None) -> int:
 
     report = build_tabular_report(*tables, target=args.target, task=args.task,
                                   thresholds=dict(args.threshold), random_state=args.seed,
-                                  seeds=tuple(range(args.seeds)), progress=progress)
+                                  seeds=tuple(range(args.seeds)), n_attacks=args.attacks, progress=progress)
     bar.close()
     Path(args.out).write_text(json.dumps(report, indent=2, allow_nan=False))
     if args.html:
         Path(args.html).write_text(render_html(report))
     if args.pdf:
         render_pdf(report, args.pdf)
-    summary = report["summary"]
+    summary, gate = report["summary"], report["verdict"]["privacy_gate"]
     print(f"quality {summary['quality_score']} · privacy {summary['privacy_score']} · "
-          f"privacy gate {report['verdict']['privacy_gate']} → {args.out}")
-    return 0
+          f"privacy gate {gate} → {args.out}")
+    return EXIT_CODES[gate]

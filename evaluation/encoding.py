@@ -1,14 +1,18 @@
 """Mixed-type tables as float matrices, with one documented distance.
 
-Every column is fitted on the real training table only:
+Every column is fitted on the real table given to ``TableEncoder.fit``:
 
-* numeric: ``(x - min) / (max - min)`` of the real training column, so a
-  difference across the whole real range counts 1. Missing values take the
-  real median, and a 0/1 "missing" indicator column is added when the real
-  column has any.
+* numeric: ``(x - min) / (max - min)`` of the real column, so a difference
+  across the whole real range counts 1 (``clip=True`` also clips to that
+  range, so no column counts more than 1, however far off a value is).
+  Missing values take the real median, and a 0/1 "missing" indicator column
+  is added when the real column has any.
 * categorical (object, string, category, bool dtypes): one-hot over the real
-  training categories plus one "other" slot for categories never seen in it
-  (and a "missing" slot when the real column has missing values).
+  categories and those of ``categories_from`` (e.g. the holdout and the
+  synthetic table), plus one "other" slot for categories in none of them
+  (and a "missing" slot when the real column has missing values). A value
+  seen nowhere at fitting time lands in "other", so two such values look
+  equal: the privacy distance therefore fits every table's categories.
 
 ``scheme="euclidean"`` weights one-hot columns by 1/sqrt(2), so two different
 categories are at squared distance 1 — the same as numeric values a full range
@@ -44,15 +48,20 @@ class TableEncoder:
     fill: dict[str, float] = field(default_factory=dict)
     missing_flag: dict[str, bool] = field(default_factory=dict)
     categories: dict[str, list] = field(default_factory=dict)
+    clip: bool = False
 
     @classmethod
-    def fit(cls, real: pd.DataFrame, columns: list[str] | None = None) -> TableEncoder:
-        enc = cls()
+    def fit(
+        cls, real: pd.DataFrame, columns: list[str] | None = None, *,
+        categories_from: tuple[pd.DataFrame, ...] = (), clip: bool = False,
+    ) -> TableEncoder:
+        enc = cls(clip=clip)
         for col in columns if columns is not None else list(real.columns):
             s = real[col]
             if is_categorical(s):
                 enc.categorical.append(col)
-                enc.categories[col] = [c for c in pd.unique(s.astype(object)) if not pd.isna(c)]
+                values = pd.concat([s, *(frame[col] for frame in categories_from)], ignore_index=True)
+                enc.categories[col] = [c for c in pd.unique(values.astype(object)) if not pd.isna(c)]
                 enc.missing_flag[col] = bool(s.isna().any())
                 continue
             values = s.to_numpy(np.float64, na_value=np.nan)
@@ -85,13 +94,14 @@ class TableEncoder:
         for col in self.numeric:
             values = frame[col].to_numpy(np.float64, na_value=np.nan)
             missing = np.isnan(values)
-            parts.append(((np.where(missing, self.fill[col], values) - self.low[col]) / self.span[col])[:, None])
+            scaled = (np.where(missing, self.fill[col], values) - self.low[col]) / self.span[col]
+            parts.append((np.clip(scaled, 0.0, 1.0) if self.clip else scaled)[:, None])
             if self.missing_flag[col]:
                 parts.append(missing.astype(np.float64)[:, None])
         for col in self.categorical:
             cats = self.categories[col]
             codes = pd.Categorical(frame[col].astype(object), categories=cats).codes
-            # Slots: the known categories, then "other" (never seen in real), then missing.
+            # Slots: the known categories, then "other" (seen nowhere at fitting time), then missing.
             codes = np.where(codes < 0, len(cats), codes)
             if self.missing_flag[col]:
                 codes = np.where(frame[col].isna().to_numpy(), len(cats) + 1, codes)

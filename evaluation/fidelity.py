@@ -166,21 +166,26 @@ def alpha_beta_authenticity(real: np.ndarray, synthetic: np.ndarray, n_alphas: i
     }
 
 
-def c2st_auc(real: np.ndarray, synthetic: np.ndarray, *, folds: int = 5, random_state: int = 0) -> float:
+def c2st_auc(
+    real: np.ndarray, synthetic: np.ndarray, *, folds: int = 5, random_state: int = 0
+) -> float | None:
     """Classifier two-sample test: cross-validated ROC AUC of real vs synthetic (0.5 is ideal).
 
     Both sides are subsampled to the same size so the AUC is not skewed by
     imbalance. Equal rows share a fold: a synthetic copy of a real row is
     indistinguishable from it, and must not be learned from its twin with the
-    other label (which drives the AUC far below 0.5).
+    other label (which drives the AUC far below 0.5). None when there are
+    fewer rows per side, or distinct rows, than folds.
     """
     rng = np.random.default_rng(random_state)
     n = min(len(real), len(synthetic))
     x = np.r_[real[rng.choice(len(real), n, replace=False)], synthetic[rng.choice(len(synthetic), n, replace=False)]]
     y = np.r_[np.ones(n), np.zeros(n)]
+    groups = row_ids(pd.DataFrame(x))
+    if n < folds or len(np.unique(groups)) < folds:
+        return None
     clf = HistGradientBoostingClassifier(max_iter=100, random_state=random_state)
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=random_state)
-    groups = row_ids(pd.DataFrame(x))
     return float(np.mean(cross_val_score(clf, x, y, groups=groups, cv=cv, scoring="roc_auc")))
 
 

@@ -11,6 +11,7 @@ STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
+.inconclusive{color:#9a6700;font-weight:600}
 .scores{display:flex;gap:2rem}.score{font-size:2.4rem;font-weight:700}
 figure{margin:1rem 0}svg{max-width:100%;height:auto}
 """
@@ -31,6 +32,10 @@ def _table(rows: list[tuple], header: tuple | None = None) -> str:
     head = "<tr>" + "".join(f"<th>{escape(str(h))}</th>" for h in header) + "</tr>" if header else ""
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return f"<table>{head}{body}</table>"
+
+
+def _interval(check: dict) -> str:
+    return "" if not check.get("ci") else f"{check['ci'][0]:.3g} – {check['ci'][1]:.3g}"
 
 
 def _metric_rows(section: dict, keys) -> list[tuple]:
@@ -60,14 +65,24 @@ def render_html(report: dict) -> str:
         f"<div>Privacy gate<div class='score {gate}'>{escape(gate.upper())}</div></div></div>",
         "<h2>Summary</h2>",
         _table(
-            [(escape(c["name"]), _fmt(c["value"]), f"{escape(c['op'])} {_fmt(c['threshold'])}",
+            [(escape(c["name"]), _fmt(c["value"]), _interval(c), f"{escape(c['op'])} {_fmt(c['threshold'])}",
               "privacy gate" if c["gate"] else "advisory",
-              f"<span class='{'pass' if c['passed'] else 'fail'}'>{'pass' if c['passed'] else 'fail'}</span>")
+              f"<span class='{escape(c['status'])}'>{escape(c['status'])}</span>")
              for c in verdict["checks"]],
-            ("check", "value", "threshold", "kind", "result"),
+            ("check", "value", f"{verdict['intervals']['level']:.0%} interval (joint)", "threshold", "kind",
+             "result"),
         ),
-        "<h2>How the scores are made</h2>",
     ]
+    if verdict["inconclusive"]:
+        parts.append("<h3>Too little data to tell</h3>")
+        parts.append(_table([(escape(i["check"]), escape(i["reason"]), _fmt(i["rows_needed"]))
+                             for i in verdict["inconclusive"]], ("check", "why", "rows needed")))
+    excluded = report["privacy"].get("excluded_columns") or []
+    if excluded:
+        parts.append("<h3>Columns left out of the evaluation</h3>")
+        parts.append(_table([(escape(str(e["column"])), escape(e["reason"])) for e in excluded],
+                            ("column", "why")))
+    parts.append("<h2>How the scores are made</h2>")
     for score, components in summary["composition"].items():
         parts.append(f"<h3>{escape(score)}</h3>")
         parts.append(_table(

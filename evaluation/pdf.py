@@ -22,8 +22,12 @@ def _summary_page(report: dict) -> Figure:
     ]
     for c in verdict["checks"]:
         kind = "gate" if c["gate"] else "advisory"
-        result = "pass" if c["passed"] else "FAIL"
-        lines.append(f"{c['name']:<26} {c['value']:>10.4g}  {c['op']} {c['threshold']:<8.4g} {kind:<9} {result}")
+        value = "n/a" if c["value"] is None else f"{c['value']:.4g}"
+        ci = f"[{c['ci'][0]:.3g}, {c['ci'][1]:.3g}]" if c.get("ci") else ""
+        lines.append(f"{c['name']:<24} {value:>9} {ci:<17} {c['op']} {c['threshold']:<7.4g} {kind:<9} "
+                     f"{c['status'].upper()}")
+    for item in verdict["inconclusive"]:
+        lines.append(f"  inconclusive {item['check']}: rows needed {item['rows_needed'] or 'n/a'}")
     utility = report["utility"]
     if utility.get("tstr"):
         lines += ["", f"TSTR {utility['tstr']['mean']:.4g} ± {utility['tstr']['std']:.3g}   "

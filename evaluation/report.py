@@ -17,19 +17,34 @@ import numpy as np
 import pandas as pd
 
 from evaluation import fidelity, privacy
+from evaluation.columns import screen_columns
+from evaluation.distances import knn
 from evaluation.encoding import TableEncoder, is_categorical
 from evaluation.features import image_features
+from evaluation.gate import (
+    CI_LEVEL,
+    GATED,
+    PRIVACY_THRESHOLDS,
+    check_level,
+    check_z,
+    decide,
+    family,
+    judge,
+)
+from evaluation.stats import auc_interval, difference_interval, null_auc_se, z_value
 from evaluation.threads import limit_threads
 from evaluation.utility import IMAGE_MODELS, TABULAR_MODELS, infer_task, tstr_trtr
 from evaluation.version import EVALUATION_VERSION
 
 SCHEMA = "synthreg.report/1"
 
-# Privacy gate defaults (a reference dataset may override any of them).
-PRIVACY_THRESHOLDS = {"dcr_share": 0.55, "mia_auc": 0.6, "exact_match_rate": 0.0}
 # Advisory quality thresholds: shown as pass/fail in the summary table, never gating.
 QUALITY_THRESHOLDS = {"utility_ratio": 0.8, "ks_complement": 0.8, "tv_complement": 0.8, "c2st_auc": 0.8}
 DEFAULT_THRESHOLDS = {**PRIVACY_THRESHOLDS, **QUALITY_THRESHOLDS}
+# Threshold names that changed meaning, with what replaced them (named in the error).
+RENAMED_THRESHOLDS = {"exact_match_rate": "exact_match_excess (synthetic exact-match rate minus the real holdout's)"}
+# A synthetic image this close to a real one (RMS pixel difference over the real pixel range) is a copy.
+NEAR_COPY_TOLERANCE = 1 / 16
 
 FIDELITY_KEYS = (
     "ks_complement", "tv_complement", "correlation_similarity", "mmd", "frechet", "kid",
@@ -42,8 +57,8 @@ PRIVACY_KEYS = (
 )
 # Shown beside the contract keys in the HTML page.
 PRIVACY_CONTEXT_KEYS = (
-    "dcr_share_worst_subset", "dcr_worst_subset_columns", "exact_match_rate_holdout",
-    "dcr_random_baseline", "sdmetrics", "inference_secret",
+    "dcr_share_worst_subset", "dcr_worst_subset_columns", "exact_match_rate_holdout", "exact_match_excess",
+    "excluded_columns", "dcr_random_baseline", "sdmetrics", "inference_secret",
 )
 
 Progress = Callable[[float, str], None] | None
@@ -75,7 +90,12 @@ class _Stages:
 def validate_tables(
     real_train: pd.DataFrame, real_holdout: pd.DataFrame, synthetic: pd.DataFrame, target: str | None
 ) -> None:
-    """Raise ValueError naming what is wrong; messages name tables and columns, never values."""
+    """Raise ValueError naming what is wrong; messages name tables and columns, never values.
+
+    Besides the schema: numbers must be finite (NaN is a missing value and
+    allowed; infinity is refused), and some column must be left once
+    identifier-like and free-text columns are set aside (``evaluation.columns``).
+    """
     tables = {"real_train": real_train, "real_holdout": real_holdout, "synthetic": synthetic}
     for name, table in tables.items():
         if table.shape[1] == 0:
@@ -99,12 +119,31 @@ def validate_tables(
                     f"column {col!r} is {kinds[not is_categorical(real_train[col])]} in real_train "
                     f"but {kinds[not is_categorical(tables[name][col])]} in {name}"
                 )
+    for name, table in tables.items():
+        for col in table.columns:
+            _check_finite(table[col], f"{name} column {col!r}")
     if target is not None and target not in expected:
         raise ValueError(f"target column {target!r} is not in real_train (columns: {expected})")
     if target is not None:
         for name, table in tables.items():
             if table[target].notna().sum() < 2:
                 raise ValueError(f"{name} has fewer than 2 rows with a value in target column {target!r}")
+    keep = [target] if target is not None else []
+    excluded = [e["column"] for e in screen_columns(real_train, real_holdout, keep=keep)]
+    if len(excluded) == len(expected):
+        raise ValueError(f"every column of real_train is identifier-like or free text ({excluded}); "
+                         "nothing is left to compare")
+
+
+def _check_finite(series: pd.Series, where: str) -> None:
+    """Numbers must be real and finite; a missing value (NaN, None) is allowed and means missing."""
+    if is_categorical(series):
+        return
+    if pd.api.types.is_complex_dtype(series):
+        raise ValueError(f"{where} holds complex numbers; only real numbers can be compared")
+    if np.isinf(series.to_numpy(np.float64, na_value=np.nan)).any():
+        raise ValueError(f"{where} holds infinite values; replace them with finite numbers "
+                         "or leave them empty (missing)")
 
 
 # --- scores and verdict --------------------------------------------------------
@@ -154,8 +193,8 @@ def summarize(utility: dict, fid: dict, priv: dict) -> dict:
                 "from": ["dcr_share, dcr_share_worst_subset (1 - 2*max(0, share - 0.5))"]},
         "membership_inference": {"value": _closeness(max(mia)) if mia else None, "weight": 1.0,
                                  "from": ["mia_auc.distance", "mia_auc.density_ratio"]},
-        "exact_matches": {"value": 1 - priv["exact_match_rate"], "weight": 1.0,
-                          "from": ["exact_match_rate"]},
+        "exact_matches": {"value": 1 - max(0.0, priv["exact_match_excess"]), "weight": 1.0,
+                          "from": ["exact_match_excess (1 - max(0, synthetic rate - holdout rate))"]},
         "attacks": {"value": 1 - max(attacks) if attacks else None, "weight": 1.0,
                     "from": ["singling_out_risk", "linkability_risk", "inference_risk"]},
     }
@@ -167,35 +206,40 @@ def summarize(utility: dict, fid: dict, priv: dict) -> dict:
 
 
 def verdict(
-    utility: dict, fid: dict, priv: dict, thresholds: dict, epsilon_budget: float | None
+    utility: dict, fid: dict, priv: dict, thresholds: dict, epsilon_budget: float | None,
+    kind: str = "tabular",
 ) -> dict:
-    """Pass/fail of each check; the privacy gate fails if any gating check fails."""
-    checks = []
+    """Each check's result; the privacy gate is pass, fail or inconclusive (see ``evaluation.gate``)."""
+    checks, unsure = [], []
+    for name in GATED[kind]:
+        if name in priv["intervals"]:  # absent: the check does not apply (e.g. one column, no link)
+            check, why = judge(name, priv["intervals"][name], thresholds[family(name)])
+            checks.append(check)
+            unsure += [why] if why else []
 
-    def check(name: str, value, limit, op: str, gate: bool) -> None:
+    def exact(name: str, value, limit, op: str, gate: bool) -> None:
         if value is None or limit is None:
             return
-        passed = value <= limit if op == "<=" else value >= limit
-        checks.append({"name": name, "value": value, "threshold": limit, "op": op,
-                       "passed": bool(passed), "gate": gate})
+        passed = bool(value <= limit if op == "<=" else value >= limit)
+        checks.append({"name": name, "value": value, "threshold": limit, "op": op, "passed": passed,
+                       "gate": gate, "status": "pass" if passed else "fail", "ci": None})
 
-    check("dcr_share", priv["dcr_share"], thresholds["dcr_share"], "<=", True)
-    check("dcr_share_worst_subset", priv.get("dcr_share_worst_subset"), thresholds["dcr_share"], "<=", True)
-    for kind, auc in priv["mia_auc"].items():
-        check(f"mia_auc.{kind}", auc, thresholds["mia_auc"], "<=", True)
-    check("exact_match_rate", priv["exact_match_rate"], thresholds["exact_match_rate"], "<=", True)
-    check("epsilon", priv["epsilon"], epsilon_budget, "<=", True)
-    check("utility_ratio", utility.get("ratio"), thresholds["utility_ratio"], ">=", False)
+    exact("epsilon", priv["epsilon"], epsilon_budget, "<=", True)
+    exact("utility_ratio", utility.get("ratio"), thresholds["utility_ratio"], ">=", False)
     for key in ("ks_complement", "tv_complement"):
-        check(key, fid[key], thresholds[key], ">=", False)
-    check("c2st_auc", fid["c2st_auc"], thresholds["c2st_auc"], "<=", False)
-    failed = [c["name"] for c in checks if c["gate"] and not c["passed"]]
-    return {"privacy_gate": "fail" if failed else "pass", "failed": failed, "checks": checks}
+        exact(key, fid[key], thresholds[key], ">=", False)
+    exact("c2st_auc", fid["c2st_auc"], thresholds["c2st_auc"], "<=", False)
+    return decide(checks, unsure) | {
+        "checks": checks,
+        "intervals": {"level": CI_LEVEL, "joint_over_checks": len(GATED[kind]), "z": check_z(kind)},
+    }
 
 
 def _thresholds(overrides: dict | None) -> dict:
     merged = dict(DEFAULT_THRESHOLDS)
     for key, value in (overrides or {}).items():
+        if key in RENAMED_THRESHOLDS:
+            raise ValueError(f"threshold {key!r} is now {RENAMED_THRESHOLDS[key]}; rename or drop the override")
         if key not in merged:
             raise ValueError(f"unknown threshold {key!r}; known: {sorted(merged)}")
         merged[key] = float(value)
@@ -227,7 +271,7 @@ def _assemble(kind: str, utility: dict, fid: dict, priv: dict, thresholds: dict,
         "utility": utility,
         "fidelity": fid,
         "privacy": priv,
-        "verdict": verdict(utility, fid, priv, thresholds, epsilon_budget),
+        "verdict": verdict(utility, fid, priv, thresholds, epsilon_budget, kind),
         "thresholds": thresholds | {"epsilon_budget": epsilon_budget},
         **extra,
     })
@@ -244,16 +288,24 @@ def _fingerprint(*arrays) -> str:
 # --- plot aggregates -------------------------------------------------------------
 
 
-def _column_plot(real: pd.Series, synthetic: pd.Series, min_count: int = 5, bins: int = 20) -> dict:
+def _column_plot(
+    real: pd.Series, synthetic: pd.Series, *, holdout: pd.Series | None = None, min_count: int = 5,
+    bins: int = 20, synthetic_labels: bool = True,
+) -> dict:
     """Aggregates for one column's real-vs-synthetic plot, with no real value in them.
 
-    Numeric bin edges come from the synthetic data only (real values beyond them
-    fall in the outer bins); a category label is shown only if the synthetic data
-    has it or at least ``min_count`` real rows share it, else it counts as "(other)".
+    Numeric bin edges span the synthetic data, rounded outward (``_round_range``)
+    so that no edge is a record's value; real values beyond them fall in the
+    outer bins. A category label is shown only if at least ``min_count`` real
+    rows (training and ``holdout``) share it, or, with ``synthetic_labels``, if
+    no real row has it (a label of the synthetic data's own); the rest count
+    as "(other)".
     """
     if is_categorical(real):
         r, s = real.astype(str).value_counts(), synthetic.astype(str).value_counts()
-        shown = [c for c in s.index.union(r.index) if c in s.index or r.get(c, 0) >= min_count][:30]
+        everywhere = r.add(holdout.astype(str).value_counts(), fill_value=0) if holdout is not None else r
+        shown = [c for c in s.index.union(r.index)
+                 if everywhere.get(c, 0) >= min_count or (synthetic_labels and c not in everywhere.index)][:30]
         other_r, other_s = r.drop(shown, errors="ignore").sum(), s.drop(shown, errors="ignore").sum()
         labels = shown + (["(other)"] if other_r or other_s else [])
         real_counts = [int(r.get(c, 0)) for c in shown] + ([int(other_r)] if len(labels) > len(shown) else [])
@@ -265,7 +317,7 @@ def _column_plot(real: pd.Series, synthetic: pd.Series, min_count: int = 5, bins
     real_values = pd.to_numeric(real).dropna().to_numpy(float)
     if len(syn_values) == 0:
         return {"type": "hist", "edges": [], "real": [], "synthetic": []}
-    edges = np.histogram_bin_edges(syn_values, bins=bins)
+    edges = np.linspace(*_round_range(syn_values.min(), syn_values.max()), bins + 1)
     clipped = np.clip(real_values, edges[0], edges[-1])
     return {
         "type": "hist",
@@ -273,6 +325,17 @@ def _column_plot(real: pd.Series, synthetic: pd.Series, min_count: int = 5, bins
         "real": (np.histogram(clipped, edges)[0] / max(1, len(real_values))).tolist(),
         "synthetic": (np.histogram(syn_values, edges)[0] / len(syn_values)).tolist(),
     }
+
+
+def _round_range(low: float, high: float) -> tuple[float, float]:
+    """``[low, high]`` widened to multiples of a tenth of its order of magnitude (of the value's, if constant)."""
+    scale = high - low or abs(low) or 1.0
+    step = 10.0 ** (math.floor(math.log10(scale)) - 1)
+    lo, hi = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
+    if hi <= lo:
+        hi = lo + step
+    digits = max(0, 1 - math.floor(math.log10(scale)))
+    return round(lo, digits), round(hi, digits)
 
 
 def _correlation_plot(real: pd.DataFrame, synthetic: pd.DataFrame, max_columns: int = 30) -> dict | None:
@@ -285,9 +348,9 @@ def _correlation_plot(real: pd.DataFrame, synthetic: pd.DataFrame, max_columns: 
 
 def _distance_privacy(
     train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray,
-    groups: dict[str, list[int]] | None, random_state: int,
+    groups: dict[str, list[int]] | None, random_state: int, kind: str,
 ) -> dict:
-    """DCR metrics and membership inference on encoded rows.
+    """DCR metrics and membership inference on encoded rows, with the gate's intervals.
 
     The DCR share needs real sets of equal size: the larger is cut down to the
     smaller (a seeded sample); the synthetic set is always used whole.
@@ -297,13 +360,54 @@ def _distance_privacy(
     tr = train[np.sort(rng.choice(len(train), n, replace=False))]
     ho = holdout[np.sort(rng.choice(len(holdout), n, replace=False))]
     priv = privacy.dcr_metrics(tr, ho, synthetic, groups=groups, random_state=random_state)
-    priv["mia_auc"] = {
-        "distance": privacy.mia_distance_auc(tr, ho, synthetic, random_state=random_state),
-        "density_ratio": privacy.mia_density_ratio_auc(tr, ho, synthetic, random_state=random_state),
+    z = check_z(kind)
+    intervals = {"dcr_share": _share_interval(priv["dcr_share"], priv["dcr_share_null_sd"], z, n)}
+    if priv["dcr_share_worst_subset"] is not None:
+        # The worst of several subsets: its interval is widened for all of them (Bonferroni).
+        z_subsets = z_value(CI_LEVEL, len(GATED[kind]) * priv["dcr_subsets_searched"])
+        intervals["dcr_share_worst_subset"] = _share_interval(
+            priv["dcr_share_worst_subset"], priv["dcr_worst_subset_null_sd"], z_subsets, n)
+    attacks = {
+        "distance": privacy.mia_distance_scores(tr, ho, synthetic, random_state=random_state),
+        "density_ratio": privacy.mia_density_ratio_scores(tr, ho, synthetic, random_state=random_state),
     }
+    priv["mia_auc"] = {}
+    for attack, scores in attacks.items():
+        if scores is None:
+            priv["mia_auc"][attack] = None
+            intervals[f"mia_auc.{attack}"] = {
+                "value": None, "rows_needed": privacy.MIN_DENSITY_HOLDOUT,
+                "reason": f"{n} real rows per side are too few to fit the attack's reference density "
+                          f"(it needs {privacy.MIN_DENSITY_HOLDOUT})"}
+            continue
+        auc = auc_interval(*scores, z)
+        priv["mia_auc"][attack] = auc["value"]
+        intervals[f"mia_auc.{attack}"] = {
+            "value": auc["value"], "ci": auc["ci"], "se_delong": auc["se_delong"],
+            "null_half_width": z * null_auc_se(len(scores[0]), len(scores[1])), "rows": n,
+            "members": len(scores[0]), "non_members": len(scores[1])}
+    priv["intervals"] = intervals
     priv["rows"] = {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic),
                     "dcr_real_rows_per_side": n}
     return priv
+
+
+def _share_interval(share: float, null_sd: float, z: float, rows: int) -> dict:
+    return {"value": share, "ci": [max(0.0, share - z * null_sd), min(1.0, share + z * null_sd)],
+            "null_sd": null_sd, "null_half_width": z * null_sd, "rows": rows}
+
+
+def _exact_match_interval(synthetic_rate: float, n_synthetic: int, holdout_rate: float, n_holdout: int,
+                          z: float) -> dict:
+    """The synthetic exact-match rate minus the holdout's, with Newcombe's interval."""
+    x_s, x_h = synthetic_rate * n_synthetic, holdout_rate * n_holdout
+    excess, low, high = difference_interval(x_s, n_synthetic, x_h, n_holdout, z)
+    # At the ideal both rates are the pooled one.
+    pooled = (x_s + x_h) / (n_synthetic + n_holdout)
+    _, even_low, even_high = difference_interval(pooled * n_synthetic, n_synthetic, pooled * n_holdout,
+                                                 n_holdout, z)
+    return {"value": excess, "ci": [low, high], "null_half_width": (even_high - even_low) / 2,
+            "rows": n_holdout}
 
 
 # --- tabular -------------------------------------------------------------------------
@@ -323,32 +427,39 @@ def build_tabular_report(
     progress: Progress = None,
     seeds: tuple[int, ...] = (0, 1, 2),
     models: tuple[str, ...] = TABULAR_MODELS,
-    n_attacks: int = 300,
+    n_attacks: int = 1000,
     fidelity_rows: int = 3000,
     sdmetrics_max_pairs: float = 2e8,
     n_threads: int | None = 1,
+    include_samples: bool = True,
 ) -> dict:
     """Report for a synthetic table against the real training table and a real holdout.
 
     ``target`` names the column TSTR predicts (None: no utility section);
     ``task`` is "classification" or "regression" (default: inferred from the
-    target). The SDMetrics-compatible DCR scores are computed only while
-    synthetic x training rows stay within ``sdmetrics_max_pairs`` (else null).
-    ``n_threads`` caps OpenMP/BLAS/torch threads (see ``evaluation.threads``).
+    target). Identifier-like and free-text columns (``evaluation.columns``;
+    never the target) are left out of every metric and plot and named in
+    ``privacy.excluded_columns``. The SDMetrics-compatible DCR scores are
+    computed only while synthetic x training rows stay within
+    ``sdmetrics_max_pairs`` (else null). ``include_samples=False`` (for data
+    that must not leave) also keeps out the category labels of the synthetic
+    data's own; a table report never carries samples. ``n_threads`` caps
+    OpenMP/BLAS/torch threads (see ``evaluation.threads``).
     """
     validate_tables(real_train, real_holdout, synthetic, target)
+    excluded = screen_columns(real_train, real_holdout, keep=[target] if target is not None else [])
+    cols = [c for c in real_train.columns if c not in {e["column"] for e in excluded}]
     with limit_threads(n_threads):
-        return _tabular(real_train, real_holdout[list(real_train.columns)],
-                        synthetic[list(real_train.columns)], target=target, task=task,
-                        thresholds=_thresholds(thresholds), epsilon=epsilon,
+        return _tabular(real_train[cols], real_holdout[cols], synthetic[cols], excluded, target=target,
+                        task=task, thresholds=_thresholds(thresholds), epsilon=epsilon,
                         epsilon_budget=epsilon_budget, random_state=random_state, progress=progress,
-                        seeds=seeds, models=models, n_attacks=n_attacks,
-                        fidelity_rows=fidelity_rows, sdmetrics_max_pairs=sdmetrics_max_pairs)
+                        seeds=seeds, models=models, n_attacks=n_attacks, fidelity_rows=fidelity_rows,
+                        sdmetrics_max_pairs=sdmetrics_max_pairs, include_samples=include_samples)
 
 
-def _tabular(real_train, real_holdout, synthetic, *, target, task, thresholds, epsilon,
+def _tabular(real_train, real_holdout, synthetic, excluded, *, target, task, thresholds, epsilon,
              epsilon_budget, random_state, progress, seeds, models, n_attacks, fidelity_rows,
-             sdmetrics_max_pairs) -> dict:
+             sdmetrics_max_pairs, include_samples) -> dict:
     cols = list(real_train.columns)
     stages = _Stages(progress, {"utility": 4, "fidelity": 3, "privacy": 3, "attacks": 2})
     encoder = TableEncoder.fit(real_train)
@@ -374,7 +485,7 @@ def _tabular(real_train, real_holdout, synthetic, *, target, task, thresholds, e
             "sha256": _fingerprint(x_test, y_test.astype(str)),
         }
 
-    enc_train, enc_hold, enc_syn = (encoder.transform(t) for t in (real_train, real_holdout, synthetic))
+    enc_train, enc_syn = (encoder.transform(t) for t in (real_train, synthetic))
     numeric, categorical = encoder.numeric, encoder.categorical
 
     def fidelity_stage() -> dict:
@@ -399,17 +510,29 @@ def _tabular(real_train, real_holdout, synthetic, *, target, task, thresholds, e
         return fid
 
     fid = stages.run("fidelity", fidelity_stage)
+    z = check_z("tabular")
 
     def privacy_stage() -> dict:
-        priv = _distance_privacy(enc_train, enc_hold, enc_syn, encoder.feature_groups(), random_state)
+        # Fitted on all real rows, train and holdout alike, so the distance favours neither side;
+        # every table's categories have their own slot, and no column counts more than 1.
+        private = TableEncoder.fit(pd.concat([real_train, real_holdout], ignore_index=True),
+                                   categories_from=(synthetic,), clip=True)
+        p_train, p_hold, p_syn = (private.transform(t) for t in (real_train, real_holdout, synthetic))
+        priv = _distance_privacy(p_train, p_hold, p_syn, private.feature_groups(), random_state, "tabular")
         priv["exact_match_rate"] = privacy.exact_match_rate(real_train, synthetic)
         # The same rate for real rows never trained on: tables of few discrete values repeat rows.
         priv["exact_match_rate_holdout"] = privacy.exact_match_rate(real_train, real_holdout)
+        priv["intervals"]["exact_match_excess"] = _exact_match_interval(
+            priv["exact_match_rate"], len(synthetic), priv["exact_match_rate_holdout"], len(real_holdout), z)
+        priv["exact_match_excess"] = priv["intervals"]["exact_match_excess"]["value"]
+        priv["excluded_columns"] = excluded
         priv["dcr_random_baseline"] = privacy.random_baseline(
-            priv["dcr_synthetic_median"], real_train, encoder.transform, seed=random_state
+            priv["dcr_synthetic_median"], real_train, private.transform, seed=random_state
         )
         priv["epsilon"] = epsilon
-        priv["distance"] = {"metric": "euclidean", "encoding": "evaluation.encoding (scheme='euclidean')"}
+        priv["distance"] = {"metric": "euclidean",
+                            "encoding": "evaluation.encoding (scheme='euclidean', clip=True), fitted on "
+                                        "train and holdout, with the categories of all three tables"}
         if len(synthetic) * len(real_train) <= sdmetrics_max_pairs:
             priv["sdmetrics"] = {
                 "dcr_overfitting_protection": privacy.dcr_overfitting_protection(
@@ -422,12 +545,17 @@ def _tabular(real_train, real_holdout, synthetic, *, target, task, thresholds, e
         return priv
 
     priv = stages.run("privacy", privacy_stage)
-    priv.update(stages.run(
+    risks = stages.run(
         "attacks", privacy.anonymeter_risks, real_train, real_holdout, synthetic,
-        secret=target, n_attacks=n_attacks, random_state=random_state,
-    ))
+        secret=target, n_attacks=n_attacks, confidence_level=check_level("tabular"), random_state=random_state,
+    )
+    priv.update(risks)
+    for name in ("singling_out_risk", "linkability_risk", "inference_risk"):
+        if risks[name] is not None or name in risks["attacks_not_mounted"]:
+            priv["intervals"][name] = _risk_interval(risks[name], n_attacks)
     details = {
-        "columns": {c: _column_plot(real_train[c], synthetic[c]) for c in cols},
+        "columns": {c: _column_plot(real_train[c], synthetic[c], holdout=real_holdout[c],
+                                    synthetic_labels=include_samples) for c in cols},
         "correlation": _correlation_plot(real_train[numeric].astype(float), synthetic[numeric].astype(float)),
         "dcr_histogram": priv.pop("histogram"),
         "samples": None,
@@ -435,22 +563,42 @@ def _tabular(real_train, real_holdout, synthetic, *, target, task, thresholds, e
     return _assemble("tabular", utility, fid, priv, thresholds, epsilon_budget, {"details": details})
 
 
+def _risk_interval(risk: dict | None, n_attacks: int) -> dict:
+    """An anonymeter risk as a gate statistic; its size is the number of attacks."""
+    if risk is None:
+        return {"value": None, "rows_needed": None,
+                "reason": "anonymeter could not mount this attack on these data"}
+    unit = ("attacks per side (one per real row)" if risk["n_attacks"] < n_attacks
+            else "attacks per side (n_attacks)")
+    return {"value": risk["value"], "ci": risk["ci"], "null_half_width": risk["null_half_width"],
+            "headroom": risk["headroom"], "rows": risk["n_attacks"], "unit": unit}
+
+
 # --- images ---------------------------------------------------------------------------
 
 
-def _validate_images(named: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[int, int]:
-    shapes = set()
+def _validate_images(named: dict[str, tuple]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], tuple[int, int]]:
+    """The sets as float arrays and their common image size; ValueError naming the set if not."""
+    arrays, shapes = {}, set()
     for name, (images, labels) in named.items():
+        try:
+            images = np.asarray(images, float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} images are not numbers") from None
+        labels = np.asarray(labels)
         if images.ndim != 3:
             raise ValueError(f"{name} images must be an N x H x W array, got {images.ndim} dimensions")
         if len(images) < 2:
             raise ValueError(f"{name} has {len(images)} images; at least 2 are needed")
         if len(labels) != len(images):
             raise ValueError(f"{name} has {len(images)} images but {len(labels)} labels")
+        if not np.isfinite(images).all():
+            raise ValueError(f"{name} images hold non-finite pixels (NaN or infinity); every pixel needs a number")
+        arrays[name] = (images, labels)
         shapes.add(images.shape[1:])
     if len(shapes) != 1:
         raise ValueError(f"image sizes differ between the sets: {sorted(shapes)}")
-    return shapes.pop()
+    return arrays, shapes.pop()
 
 
 def build_image_report(
@@ -469,24 +617,28 @@ def build_image_report(
     fidelity_rows: int = 3000,
     n_samples: int = 25,
     n_threads: int | None = 1,
+    include_samples: bool = True,
 ) -> dict:
     """Report for labelled synthetic images (N x H x W) against real train and holdout images.
 
     Pixels are divided by the real training maximum (e.g. 16 for sklearn's
     digits). Distribution metrics use features of a fixed, seeded random-init
-    CNN (recorded under ``fidelity.features``); privacy distances use pixels.
-    ``n_threads`` caps OpenMP/BLAS/torch threads (see ``evaluation.threads``).
+    CNN (recorded under ``fidelity.features``); privacy distances use pixels,
+    clipped to the real range. Up to ``n_samples`` synthetic images are shown,
+    never one within ``NEAR_COPY_TOLERANCE`` of a real image (train or
+    holdout; see ``details.samples``); ``include_samples=False`` shows none
+    (``details.samples`` is None). ``n_threads`` caps OpenMP/BLAS/torch
+    threads (see ``evaluation.threads``).
     """
-    sets = {
-        "real_train": (np.asarray(real_train_images, float), np.asarray(real_train_labels)),
-        "real_holdout": (np.asarray(real_holdout_images, float), np.asarray(real_holdout_labels)),
-        "synthetic": (np.asarray(synthetic_images, float), np.asarray(synthetic_labels)),
-    }
-    shape = _validate_images(sets)
+    sets, shape = _validate_images({
+        "real_train": (real_train_images, real_train_labels),
+        "real_holdout": (real_holdout_images, real_holdout_labels),
+        "synthetic": (synthetic_images, synthetic_labels),
+    })
     with limit_threads(n_threads):
         return _image(sets, shape, thresholds=_thresholds(thresholds), random_state=random_state,
                       progress=progress, seeds=seeds, models=models, fidelity_rows=fidelity_rows,
-                      n_samples=n_samples)
+                      n_samples=n_samples if include_samples else None)
 
 
 def _image(sets, shape, *, thresholds, random_state, progress, seeds, models, fidelity_rows,
@@ -518,12 +670,19 @@ def _image(sets, shape, *, thresholds, random_state, progress, seeds, models, fi
         }
 
     fid = stages.run("fidelity", fidelity_stage)
+    low, high = min(tr.min(), ho.min()), max(tr.max(), ho.max())
 
     def privacy_stage() -> dict:
-        priv = _distance_privacy(tr, ho, sy, None, random_state)
+        # Clipped to the real range, so no pixel made far off on purpose can swamp the distance.
+        priv = _distance_privacy(tr, ho, np.clip(sy, low, high), None, random_state, "image")
         priv["exact_match_rate"] = privacy.exact_match_rate(pd.DataFrame(tr), pd.DataFrame(sy))
+        priv["exact_match_rate_holdout"] = privacy.exact_match_rate(pd.DataFrame(tr), pd.DataFrame(ho))
+        priv["intervals"]["exact_match_excess"] = _exact_match_interval(
+            priv["exact_match_rate"], len(sy), priv["exact_match_rate_holdout"], len(ho), check_z("image"))
+        priv["exact_match_excess"] = priv["intervals"]["exact_match_excess"]["value"]
         priv |= {"singling_out_risk": None, "linkability_risk": None, "inference_risk": None,
-                 "epsilon": None, "distance": {"metric": "euclidean", "encoding": "pixels / scale"}}
+                 "epsilon": None, "excluded_columns": [],
+                 "distance": {"metric": "euclidean", "encoding": "pixels / scale, clipped to the real range"}}
         return priv
 
     priv = stages.run("privacy", privacy_stage)
@@ -531,8 +690,39 @@ def _image(sets, shape, *, thresholds, random_state, progress, seeds, models, fi
         "columns": {"pixel intensity": _column_plot(pd.Series(tr.ravel() * scale), pd.Series(sy.ravel() * scale))},
         "correlation": None,
         "dcr_histogram": priv.pop("histogram"),
-        # Synthetic images only: the report never shows a real image.
-        "samples": {"images": (sy[:n_samples] * scale).reshape(-1, *shape).round(3).tolist(),
-                    "labels": [str(v) for v in y_sy[:n_samples]]},
+        "samples": None if n_samples is None else _samples(sy, y_sy, np.r_[tr, ho], shape, scale, n_samples,
+                                                            tolerance=NEAR_COPY_TOLERANCE * (high - low)),
     }
     return _assemble("image", utility, fid, priv, thresholds, None, {"details": details})
+
+
+def _samples(synthetic: np.ndarray, labels: np.ndarray, real: np.ndarray, shape: tuple[int, int],
+             scale: float, n_samples: int, tolerance: float) -> dict:
+    """The first ``n_samples`` synthetic images that are no near copy of a real one, and how many were.
+
+    A near copy is within ``tolerance`` of some real image in root-mean-square
+    pixel difference (pixels / scale); synthetic images are taken in order,
+    and each near copy met on the way is dropped and counted.
+    """
+    kept, dropped = [], 0
+    block = max(1, 4 * n_samples)
+    for start in range(0, len(synthetic), block):
+        if len(kept) >= n_samples:
+            break
+        distance, _ = knn(synthetic[start : start + block], real)
+        rms = distance[:, 0] / math.sqrt(synthetic.shape[1])
+        for offset in range(len(rms)):
+            if len(kept) >= n_samples:
+                break
+            if rms[offset] <= tolerance:
+                dropped += 1
+            else:
+                kept.append(start + offset)
+    return {
+        "images": (synthetic[kept] * scale).reshape(-1, *shape).round(3).tolist(),
+        "labels": [str(labels[i]) for i in kept],
+        "dropped_near_copies": dropped,
+        "tolerance": {"metric": "root-mean-square pixel difference to the closest real image "
+                                "(train or holdout), over the real pixel range",
+                      "max": NEAR_COPY_TOLERANCE},
+    }

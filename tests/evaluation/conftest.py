@@ -34,7 +34,7 @@ def real():
 
 @pytest.fixture(scope="session")
 def fast_options():
-    return {"seeds": (0,), "n_attacks": 100, "fidelity_rows": 500}
+    return {"seeds": (0,), "n_attacks": 300, "fidelity_rows": 500}
 
 
 @pytest.fixture(scope="session")

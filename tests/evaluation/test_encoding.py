@@ -62,3 +62,22 @@ def test_missing_values_get_their_own_slot():
     groups = enc.feature_groups()
     assert len(groups["x"]) == 2 and len(groups["c"]) == 4  # value + flag; a, b, other, missing
     assert encoded.shape[1] == 6
+
+
+def test_categories_of_other_tables_get_their_own_slots():
+    real = pd.DataFrame({"id": ["a", "b"]})
+    holdout, synthetic = pd.DataFrame({"id": ["c", "d"]}), pd.DataFrame({"id": ["e", "c"]})
+    plain = TableEncoder.fit(real)
+    # Fitted on the real rows alone, every unseen id shares the "other" slot: they look equal.
+    assert (plain.transform(holdout)[0] == plain.transform(synthetic)[0]).all()
+    every = TableEncoder.fit(real, categories_from=(holdout, synthetic))
+    h, s = every.transform(holdout), every.transform(synthetic)
+    assert ((h[0] - s[0]) ** 2).sum() == pytest.approx(1.0)  # c vs e: different
+    assert (h[0] == s[1]).all()  # c vs c: equal
+
+
+def test_clip_caps_each_column_at_one_range():
+    real = pd.DataFrame({"x": [0.0, 10.0], "y": [0.0, 1.0]})
+    far = pd.DataFrame({"x": [1e9, -5.0], "y": [0.5, 0.5]})
+    assert TableEncoder.fit(real, clip=True).transform(far)[:, 0].tolist() == [1.0, 0.0]
+    assert TableEncoder.fit(real).transform(far)[0, 0] == pytest.approx(1e8)

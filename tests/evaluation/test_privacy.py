@@ -23,10 +23,54 @@ def test_closer_share_counts_ties_half():
     assert privacy.closer_share(np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0, 1.0])) == 0.375
 
 
+def test_closer_share_treats_float_noise_as_a_tie():
+    assert privacy.closer_share(np.array([0.3]), np.array([0.1 + 0.2])) == 0.5
+
+
+def test_share_null_sd_equals_the_closed_form_without_ties():
+    # Without ties a synthetic row scores the side of its nearest real row, so the share is
+    # sum(w_j L_j) / W over a random half L of the pooled rows: a sum drawn without replacement.
+    rng = np.random.default_rng(3)
+    n = 150
+    pooled, synthetic = rng.normal(size=(2 * n, 3)), rng.normal(size=(400, 3))
+    splits = privacy.resplits(n, 3000, rng)
+    _, nearest = knn(synthetic, pooled)
+    w = np.bincount(nearest[:, 0], minlength=2 * n)
+    expected = np.sqrt(n * n / (2 * n - 1) * w.var()) / w.sum()
+    assert privacy.share_null_sd(synthetic, pooled, splits) == pytest.approx(expected, rel=0.05)
+
+
+def test_share_null_sd_matches_recomputed_shares_when_rows_tie():
+    # Few distinct values: many real rows tie; each re-split is scored from scratch.
+    rng = np.random.default_rng(4)
+    n = 40
+    pooled = rng.integers(0, 3, size=(2 * n, 2)).astype(float)
+    synthetic = rng.integers(0, 3, size=(60, 2)).astype(float)
+    splits = privacy.resplits(n, 600, rng)
+    direct = []
+    for split in splits[:300]:
+        to_t, _ = knn(synthetic, pooled[split])
+        to_h, _ = knn(synthetic, pooled[~split])
+        direct.append(privacy.closer_share(to_t[:, 0], to_h[:, 0]))
+    assert privacy.share_null_sd(synthetic, pooled, splits) == pytest.approx(np.std(direct, ddof=1), rel=0.15)
+
+
+def test_column_subsets_leave_one_out_on_narrow_tables_and_take_thirds_of_wide_ones():
+    rng = np.random.default_rng(0)
+    narrow = {c: [i] for i, c in enumerate("abcd")}
+    assert privacy.column_subsets(narrow, rng) == [list("bcd"), list("acd"), list("abd"), list("abc")]
+    wide = {f"c{i}": [i] for i in range(12)}
+    thirds = privacy.column_subsets(wide, rng, n_subsets=5)
+    assert len(thirds) == 5 and all(len(s) == 4 for s in thirds)
+    assert privacy.column_subsets({"a": [0], "b": [1]}, rng) == []
+
+
 def test_dcr_share_of_copies_is_near_one_and_of_independent_draws_near_half(points):
     train, holdout, fresh = points
     copies = privacy.dcr_metrics(train, holdout, train.copy())
     assert copies["dcr_share"] == 1.0 and copies["dcr_synthetic_p05"] == 0.0
+    # Each copy sits on its own real row: the no-leak spread is that of a half of 1,200 rows.
+    assert copies["dcr_share_null_sd"] == pytest.approx(np.sqrt(600 * 600 / 1199 / 4) / 600, rel=0.1)
     assert copies["dcr_holdout_p05"] > 0
     independent = privacy.dcr_metrics(train, holdout, fresh)
     assert independent["dcr_share"] == pytest.approx(0.5, abs=0.06)
@@ -55,6 +99,8 @@ def test_exact_match_rate():
 def test_membership_inference_auc_detects_copies_only(points):
     train, holdout, fresh = points
     assert privacy.mia_distance_auc(train, holdout, train.copy()) > 0.9
+    members, nonmembers = privacy.mia_distance_scores(train, holdout, train.copy())
+    assert (members == 0).all() and (nonmembers < 0).all()  # a member's copy is at distance 0
     assert privacy.mia_distance_auc(train, holdout, fresh) == pytest.approx(0.5, abs=0.06)
     # Copies with a little noise: the synthetic density peaks at the members.
     leaky = train + np.random.default_rng(2).normal(0, 0.05, train.shape)
@@ -92,13 +138,24 @@ def test_uniform_baseline_is_sdmetrics_random_table():
     pd.testing.assert_frame_equal(privacy.uniform_baseline(real, 80, seed=3), expected)
 
 
-def test_anonymeter_risks_have_intervals():
+def test_anonymeter_risks_have_intervals_from_their_counts():
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     train, holdout = population(300, seed=0), population(300, seed=1)
-    risks = privacy.anonymeter_risks(train, holdout, train.copy(), secret="label", n_attacks=100)
+    level = 0.99
+    risks = privacy.anonymeter_risks(train, holdout, train.copy(), secret="label", n_attacks=100,
+                                     confidence_level=level)
     for key in ("singling_out_risk", "linkability_risk", "inference_risk"):
         risk = risks[key]
         assert risk is not None and risk["ci"][0] <= risk["value"] <= risk["ci"][1]
+        rates, n = risk["success_rate"], risk["n_attacks"]
+        headroom = 1 - rates["control"]
+        assert risk["value"] == pytest.approx(max(0.0, (rates["train"] - rates["control"]) / headroom))
+        low, high = confint_proportions_2indep(rates["train"] * n, n, rates["control"] * n, n,
+                                               method="newcomb", compare="diff", alpha=1 - level)
+        assert risk["ci"] == pytest.approx([max(0.0, low / headroom), min(1.0, high / headroom)])
     assert risks["linkability_risk"]["value"] > 0.5  # copies link every split record
+    assert risks["inference_risk"]["value"] > 0.5
 
 
 def test_random_baseline_is_zero_for_copies_and_one_for_random_rows():
