@@ -39,7 +39,8 @@ def _entry(evaluation: Evaluation) -> Entry:
 def leaderboard(reference: Dataset, visible_datasets) -> list[Entry]:
     """The newest evaluation of each visible version against ``reference``, best TSTR first."""
     evaluations = (
-        Evaluation.objects.filter(reference__dataset=reference, version__dataset__in=visible_datasets)
+        Evaluation.objects.filter(reference__dataset=reference, version__dataset__in=visible_datasets,
+                                  version__dataset__kind=Dataset.Kind.SYNTHETIC)
         .select_related("version__dataset").order_by("version_id", "-created_at")
     )
     newest: dict[int, Evaluation] = {}

@@ -16,6 +16,7 @@ import numpy as np
 from django.db import transaction
 
 from catalog import storage
+from catalog.lineage import derived_from_restricted
 from catalog.loaders import load_arrays, load_table
 from catalog.models import Dataset, DatasetVersion, Evaluation
 from generators.spec import Estimate
@@ -28,8 +29,9 @@ SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["version"],
     "properties": {
-        "version": {"type": "integer", "description": "Id of the synthetic version to evaluate."},
-        "reference": {"type": "string", "description": "Slug of the real dataset (default: the dataset's reference)."},
+        "version": {"type": "integer", "minimum": 1, "description": "Id of the synthetic version to evaluate."},
+        "reference": {"type": "string", "maxLength": 100,
+                      "description": "Slug of the real dataset (default: the dataset's reference)."},
         "target": {"type": "string", "default": "target", "description": "Label column of tabular data."},
         "seed": {"type": "integer", "minimum": 0, "default": 0, "description": "Seed of the real train/holdout split and the models."},
     },
@@ -44,6 +46,10 @@ def prepare(user, params: dict[str, Any]) -> PreparedJob:
         raise JobTargetNotFound(f"no dataset version {params['version']}")
     if version.status != DatasetVersion.Status.READY:
         raise JobParameterError("parameters.version", f"{version} is {version.status}; only ready versions are evaluated")
+    if version.dataset.kind != Dataset.Kind.SYNTHETIC:
+        # A reference scored as if it were synthetic would show its real records as "samples".
+        raise JobParameterError("parameters.version", f"{version} is real reference data; only synthetic versions "
+                                "are evaluated (against a reference)")
     reference = (Dataset.objects.filter(slug=params["reference"], kind=Dataset.Kind.REFERENCE).first()
                  if params.get("reference") else version.dataset.reference)
     if reference is None or not policy.can_use_as_input(user, reference):
@@ -75,6 +81,8 @@ def compute_report(version: DatasetVersion, real: DatasetVersion, params: dict[s
 
     seed = params["seed"]
     thresholds = real.dataset.privacy_thresholds or None
+    # A report about restricted data, or data made from it, carries no per-record content.
+    include_samples = not derived_from_restricted(version)
     if version.dataset.modality == "tabular":
         real_table, synthetic = load_table(real), load_table(version)
         train, holdout = split_indices(len(real_table), seed)
@@ -83,6 +91,7 @@ def compute_report(version: DatasetVersion, real: DatasetVersion, params: dict[s
             target=params["target"] if params["target"] in real_table.columns else None,
             thresholds=thresholds, epsilon=version.parameters.get("epsilon"),
             epsilon_budget=real.dataset.epsilon_budget, random_state=seed, progress=progress,
+            include_samples=include_samples,
         )
     else:
         real_arrays, synthetic = load_arrays(real), load_arrays(version)
@@ -91,7 +100,7 @@ def compute_report(version: DatasetVersion, real: DatasetVersion, params: dict[s
             real_arrays["images"][train], real_arrays["labels"][train],
             real_arrays["images"][holdout], real_arrays["labels"][holdout],
             synthetic["images"], synthetic["labels"],
-            thresholds=thresholds, random_state=seed, progress=progress,
+            thresholds=thresholds, random_state=seed, progress=progress, include_samples=include_samples,
         )
     report["real_split"] = _split_record(train, holdout, seed)
     report["subject"] = {"version": str(version), "reference": str(real)}
