@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from evaluation.errors import InputError
 from evaluation.html import render_html
 from evaluation.pdf import render_pdf
 from evaluation.report import DEFAULT_THRESHOLDS, build_tabular_report, validate_tables
@@ -24,10 +25,6 @@ from evaluation.report import DEFAULT_THRESHOLDS, build_tabular_report, validate
 READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
 EXIT_CODES = {"pass": 0, "fail": 1, "inconclusive": 3}
 BAD_INPUT = 2
-
-
-class InputError(Exception):
-    """Input the report cannot be made from; the message says what and where."""
 
 
 def read_table(path: str, role: str) -> pd.DataFrame:
@@ -87,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         tables = [read_table(path, role) for path, role in (
             (args.real_train, "real-train"), (args.real_holdout, "real-holdout"), (args.synthetic, "synthetic"))]
         validate_tables(*tables, args.target)
-    except (InputError, ValueError) as exc:
+    except ValueError as exc:  # InputError, and anything else the checks refuse
         print(f"error: {exc}", file=sys.stderr)
         return BAD_INPUT
     bar = tqdm(total=100, unit="%", disable=args.no_progress, file=sys.stderr,

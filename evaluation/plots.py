@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -135,8 +136,10 @@ def figures(report: dict) -> list[tuple[str, Figure]]:
 
 
 def to_svg(fig: Figure) -> str:
-    """Inline SVG markup (no XML prologue, no timestamp, no creator link)."""
+    """Inline SVG markup (no XML prologue, no timestamp, no creator link); the same report gives
+    the same bytes (element ids come from a fixed salt, not a random one)."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    with matplotlib.rc_context({"svg.hashsalt": "synthreg"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     return text[text.index("<svg") :]

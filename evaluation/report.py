@@ -20,6 +20,7 @@ from evaluation import fidelity, privacy
 from evaluation.columns import screen_columns
 from evaluation.distances import knn
 from evaluation.encoding import TableEncoder, is_categorical
+from evaluation.errors import InputError
 from evaluation.features import image_features
 from evaluation.gate import (
     CI_LEVEL,
@@ -99,9 +100,9 @@ def validate_tables(
     tables = {"real_train": real_train, "real_holdout": real_holdout, "synthetic": synthetic}
     for name, table in tables.items():
         if table.shape[1] == 0:
-            raise ValueError(f"{name} has no columns")
+            raise InputError(f"{name} has no columns")
         if len(table) < 2:
-            raise ValueError(f"{name} has {len(table)} rows; at least 2 are needed")
+            raise InputError(f"{name} has {len(table)} rows; at least 2 are needed")
     expected = list(real_train.columns)
     for name in ("real_holdout", "synthetic"):
         cols = list(tables[name].columns)
@@ -111,11 +112,11 @@ def validate_tables(
             parts = ([f"missing column(s) {missing}"] if missing else []) + (
                 [f"unexpected column(s) {extra}"] if extra else []
             )
-            raise ValueError(f"{name} does not match real_train's schema: " + "; ".join(parts))
+            raise InputError(f"{name} does not match real_train's schema: " + "; ".join(parts))
         for col in expected:
             if is_categorical(real_train[col]) != is_categorical(tables[name][col]):
                 kinds = ("categorical", "numeric")
-                raise ValueError(
+                raise InputError(
                     f"column {col!r} is {kinds[not is_categorical(real_train[col])]} in real_train "
                     f"but {kinds[not is_categorical(tables[name][col])]} in {name}"
                 )
@@ -123,15 +124,15 @@ def validate_tables(
         for col in table.columns:
             _check_finite(table[col], f"{name} column {col!r}")
     if target is not None and target not in expected:
-        raise ValueError(f"target column {target!r} is not in real_train (columns: {expected})")
+        raise InputError(f"target column {target!r} is not in real_train (columns: {expected})")
     if target is not None:
         for name, table in tables.items():
             if table[target].notna().sum() < 2:
-                raise ValueError(f"{name} has fewer than 2 rows with a value in target column {target!r}")
+                raise InputError(f"{name} has fewer than 2 rows with a value in target column {target!r}")
     keep = [target] if target is not None else []
     excluded = [e["column"] for e in screen_columns(real_train, real_holdout, keep=keep)]
     if len(excluded) == len(expected):
-        raise ValueError(f"every column of real_train is identifier-like or free text ({excluded}); "
+        raise InputError(f"every column of real_train is identifier-like or free text ({excluded}); "
                          "nothing is left to compare")
 
 
@@ -140,9 +141,9 @@ def _check_finite(series: pd.Series, where: str) -> None:
     if is_categorical(series):
         return
     if pd.api.types.is_complex_dtype(series):
-        raise ValueError(f"{where} holds complex numbers; only real numbers can be compared")
+        raise InputError(f"{where} holds complex numbers; only real numbers can be compared")
     if np.isinf(series.to_numpy(np.float64, na_value=np.nan)).any():
-        raise ValueError(f"{where} holds infinite values; replace them with finite numbers "
+        raise InputError(f"{where} holds infinite values; replace them with finite numbers "
                          "or leave them empty (missing)")
 
 
@@ -239,9 +240,9 @@ def _thresholds(overrides: dict | None) -> dict:
     merged = dict(DEFAULT_THRESHOLDS)
     for key, value in (overrides or {}).items():
         if key in RENAMED_THRESHOLDS:
-            raise ValueError(f"threshold {key!r} is now {RENAMED_THRESHOLDS[key]}; rename or drop the override")
+            raise InputError(f"threshold {key!r} is now {RENAMED_THRESHOLDS[key]}; rename or drop the override")
         if key not in merged:
-            raise ValueError(f"unknown threshold {key!r}; known: {sorted(merged)}")
+            raise InputError(f"unknown threshold {key!r}; known: {sorted(merged)}")
         merged[key] = float(value)
     return merged
 
@@ -584,20 +585,20 @@ def _validate_images(named: dict[str, tuple]) -> tuple[dict[str, tuple[np.ndarra
         try:
             images = np.asarray(images, float)
         except (TypeError, ValueError):
-            raise ValueError(f"{name} images are not numbers") from None
+            raise InputError(f"{name} images are not numbers") from None
         labels = np.asarray(labels)
         if images.ndim != 3:
-            raise ValueError(f"{name} images must be an N x H x W array, got {images.ndim} dimensions")
+            raise InputError(f"{name} images must be an N x H x W array, got {images.ndim} dimensions")
         if len(images) < 2:
-            raise ValueError(f"{name} has {len(images)} images; at least 2 are needed")
+            raise InputError(f"{name} has {len(images)} images; at least 2 are needed")
         if len(labels) != len(images):
-            raise ValueError(f"{name} has {len(images)} images but {len(labels)} labels")
+            raise InputError(f"{name} has {len(images)} images but {len(labels)} labels")
         if not np.isfinite(images).all():
-            raise ValueError(f"{name} images hold non-finite pixels (NaN or infinity); every pixel needs a number")
+            raise InputError(f"{name} images hold non-finite pixels (NaN or infinity); every pixel needs a number")
         arrays[name] = (images, labels)
         shapes.add(images.shape[1:])
     if len(shapes) != 1:
-        raise ValueError(f"image sizes differ between the sets: {sorted(shapes)}")
+        raise InputError(f"image sizes differ between the sets: {sorted(shapes)}")
     return arrays, shapes.pop()
 
 
