@@ -78,8 +78,5 @@ BUILTIN_REFERENCES: tuple[BuiltinReference, ...] = (
         card="6,366 survey respondents from statsmodels: marriage rating, age, years married, children, "
         "religiousness, education, occupation and time in affairs. Records describe people: the privacy demo.",
         tags=("tabular", "regression", "people", "real"), write=_write_fair,
-        # Few discrete answers: about 15% of real holdout rows also occur in the training
-        # half, so an exact-match rate up to that of real data is no sign of copying.
-        privacy_thresholds={"exact_match_rate": 0.16},
     ),
 )

@@ -19,4 +19,4 @@ def test_seed_registers_restricted_references_and_generators_idempotently():
     assert digits.samples == 1797
     assert DatasetVersion.objects.get(dataset__slug="fair").samples == 6366
     assert Generator.objects.filter(slug="digits").exists()
-    assert Dataset.objects.get(slug="fair").privacy_thresholds == {"exact_match_rate": 0.16}
+    assert Dataset.objects.get(slug="fair").privacy_thresholds == {}  # the gate judges exact matches against real repeats
