@@ -2,7 +2,7 @@
 
 Numbers, integers, booleans and enums get their own inputs; objects with declared
 properties become nested fieldsets; anything else (arrays, free-form objects) is JSON.
-Field names are dotted paths under ``p.`` (``p.camera.fov_deg.min``).
+Field names are dotted paths under ``p.`` (``p.camera.fov_deg.low``).
 """
 
 from __future__ import annotations
