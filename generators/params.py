@@ -299,7 +299,7 @@ class Uniform(Numeric):
 
 @dataclass(frozen=True)
 class LogUniform(Uniform):
-    """log(value) uniform on [log low, log high]; needs low > 0."""
+    """log(value) uniform on [log low, log high]; offered only where the bounds are positive."""
 
     kind: ClassVar[str] = "log_uniform"
 
@@ -316,11 +316,6 @@ class LogUniform(Uniform):
             return 0.0
         second = (self.high**2 - self.low**2) / (2 * math.log(self.high / self.low))
         return second - self.expected_value() ** 2
-
-    def check(self, field: str) -> None:
-        if self.low <= 0:
-            raise ParameterError(f"{field}.low", f"must be positive for a log_uniform distribution ({self.low})")
-        super().check(field)
 
 
 @dataclass(frozen=True)

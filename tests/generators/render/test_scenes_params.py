@@ -10,6 +10,8 @@ import pytest
 from generators import registry
 from generators.params import ParameterError, validate_params
 from generators.render.scenes import SCENES_SPEC, SCHEMA, render_scenes
+from generators.render.scenes.catalog import CATEGORIES
+from generators.render.scenes.scene import ROLE_TARGET
 from tests.generators.render.scenes_support import FLAT, only, params, render
 
 
@@ -91,3 +93,25 @@ def test_one_light_changes_shading_across_an_object() -> None:
     spreads = [part.images[i, :, part.instance_ids[i] == k].std()
                for i in range(8) for k in range(1, 7) if (part.instance_ids[i] == k).sum() > 30]
     assert np.median(spreads) > 3
+
+
+def target_categories(p: dict[str, Any]) -> set[str]:
+    names = {category.id: category.name for category in CATEGORIES}
+    objects = render(p)[0].batch.objects
+    return {names[int(c)] for c in objects.category[objects.active & (objects.role == ROLE_TARGET)]}
+
+
+def test_object_digits_and_shapes_are_drawn_by_their_weights() -> None:
+    assert target_categories(params(n=8)) >= {"3", "square"}
+    assert target_categories(params(n=8, objects={"classes": only("digits"), "digits": only("7")})) == {"7"}
+    shapes = {"classes": only("shapes"), "shapes": {"weights": {"star": 1, "circle": 1}}}
+    assert target_categories(params(n=8, objects=shapes)) == {"star", "circle"}
+
+
+def test_the_background_image_attribute_picks_the_provided_image() -> None:
+    backgrounds = np.zeros((3, 8, 8), dtype=np.uint8)
+    for position, index in ((0.0, 0), (0.5, 1), (1.0, 2)):
+        p = params(n=4, background={"image": {"distribution": "constant", "value": position}})
+        assert (render(p, backgrounds)[0].batch.background_index == index).all()
+    spread = render(params(n=40), backgrounds)[0].batch.background_index
+    assert set(spread.tolist()) == {0, 1, 2}
