@@ -79,7 +79,9 @@ def read_values(schema: dict[str, Any], data, path: str = "") -> dict[str, Any]:
         full = f"{path}{name}"
         widget = _widget(prop)
         if widget == "group":
-            values[name] = read_values(prop, data, f"{full}.")
+            nested = read_values(prop, data, f"{full}.")
+            if nested:  # nothing posted for it: the default applies (a choice's weights as a whole)
+                values[name] = nested
             continue
         if widget == "checkbox":
             values[name] = data.get(PREFIX + full) in ("on", "true", "1")
