@@ -212,6 +212,8 @@ class Numeric(Distribution):
         amplitude it is: such draws are not attributes themselves.
         """
         bounds = self.bounds
+        if noise and bounds.minimum != 0:
+            raise ValueError(f"an attribute that scales noise needs 0 (off) as its minimum, not {bounds.minimum}")
         kinds = _allowed_kinds(bounds)
         number = {"type": "integer" if bounds.integer else "number",
                   "minimum": bounds.minimum, "maximum": bounds.maximum}
@@ -588,5 +590,6 @@ def with_parameters(schema: dict[str, Any], params: dict[str, Any], moved: Mappi
 
 
 __all__ = ["ParameterError", "fill_defaults", "validate_params", "jsonschema",
-           "Bounds", "Distribution", "Constant", "Uniform", "Normal", "LogUniform", "Choice", "choose",
-           "Parameter", "Tunable", "distributions", "check_attributes", "tunable", "with_parameters"]
+           "MAX_WEIGHT", "ATTRIBUTE_KEY", "Bounds", "Distribution", "Numeric", "Constant", "Uniform",
+           "Normal", "LogUniform", "Choice", "choose", "Parameter", "Tunable", "distributions",
+           "check_attributes", "tunable", "with_parameters"]

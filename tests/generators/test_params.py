@@ -193,6 +193,12 @@ def test_invalid_attributes_name_the_field(given: dict[str, Any], field: str) ->
     assert error.value.field == field
 
 
+def test_an_attribute_scaling_noise_can_switch_it_off() -> None:
+    assert "noise" in Uniform(0, 0.1, bounds=UNIT).schema("Jitter.", noise="offsets")["x-attribute"]
+    with pytest.raises(ValueError, match="0 \\(off\\)"):
+        Uniform(0.2, 0.3, bounds=Bounds(0.1, 1)).schema("Jitter.", noise="offsets")
+
+
 def test_log_uniform_is_offered_only_on_positive_bounds() -> None:
     schema = declared(rate=LogUniform(0.01, 1.0, bounds=Bounds(0.001, 10)).schema("Rate."))
     assert parsed_with(schema, {"rate": {}})["group.rate"] == LogUniform(0.01, 1.0, bounds=Bounds(0.001, 10))
