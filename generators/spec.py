@@ -8,7 +8,9 @@ its files into ``out_dir`` (a private temporary folder; the caller publishes
 it atomically) and returns a :class:`GenerateResult`. The same parameters give
 byte-identical files. ``estimate(params)`` says what such a run will write and cost
 without running it (an :class:`Estimate`), so the platform can refuse a job that is too
-large before it is queued.
+large before it is queued. Every random draw of a generator comes from an attribute its schema
+declares (:mod:`generators.params`); ``tunable(params)`` lists those a tuner may move and
+``with_parameters(params, moved)`` writes moved ones back.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from generators.params import ParameterError
+from generators.params import ParameterError, Tunable, tunable, validate_params, with_parameters
 
 Progress = Callable[[float, str], None]
 """Called with a fraction done in 0..1 and a short human message."""
@@ -97,3 +99,22 @@ class GeneratorSpec:
         if size > MAX_OUTPUT_BYTES:
             raise ParameterError("n", f"this would write about {size / 1e9:,.0f} GB; no run may write more than "
                                       f"{MAX_OUTPUT_BYTES / 1e9:,.0f} GB. {self.shrink_hint}")
+
+    def tunable(self, params: dict[str, Any] | None = None) -> list[Tunable]:
+        """The attributes a tuner may move in ``params`` (partial ones are completed with defaults):
+        each one's dotted path, current distribution, and the parameters to move with their bounds."""
+        return tunable(self.schema, self._validated(params))
+
+    def with_parameters(self, params: dict[str, Any] | None, moved: dict[str, float]) -> dict[str, Any]:
+        """``params`` with tunable parameters moved (``{"camera.fov_deg.low": 50.0}``), clipped to their
+        bounds and validated as a job's parameters are (the size limit aside)."""
+        filled = with_parameters(self.schema, self._validated(params), moved)
+        if self.check is not None:
+            self.check(filled)
+        return filled
+
+    def _validated(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        filled = validate_params(self.schema, params)
+        if self.check is not None:
+            self.check(filled)
+        return filled

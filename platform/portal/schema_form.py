@@ -2,7 +2,7 @@
 
 Numbers, integers, booleans and enums get their own inputs; objects with declared
 properties become nested fieldsets; anything else (arrays, free-form objects) is JSON.
-Field names are dotted paths under ``p.`` (``p.camera.fov_deg.min``).
+Field names are dotted paths under ``p.`` (``p.camera.fov_deg.low``).
 """
 
 from __future__ import annotations
@@ -79,7 +79,9 @@ def read_values(schema: dict[str, Any], data, path: str = "") -> dict[str, Any]:
         full = f"{path}{name}"
         widget = _widget(prop)
         if widget == "group":
-            values[name] = read_values(prop, data, f"{full}.")
+            nested = read_values(prop, data, f"{full}.")
+            if nested:  # nothing posted for it: the default applies (a choice's weights as a whole)
+                values[name] = nested
             continue
         if widget == "checkbox":
             values[name] = data.get(PREFIX + full) in ("on", "true", "1")

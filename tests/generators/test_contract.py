@@ -3,15 +3,19 @@
 Run over every entry of the registry, so a new built-in or plugin is checked by being registered.
 """
 
+import copy
 import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
 
 from generators import registry
 from generators import spec as contract
-from generators.params import ParameterError
+from generators.params import ATTRIBUTE_KEY, Choice, ParameterError, distributions
 from generators.spec import GenerateResult
 
 SPECS = registry.all_specs()
@@ -22,6 +26,11 @@ SIZE_CASES = {
     "scenes": [{"n": 4, "width": 32, "height": 24}, {"n": 2, "width": 16, "height": 16, "sequence": {"frames": 3}},
                {"n": 2, "width": 24, "height": 16, "modality": "multispectral", "channels": 7}],
 }
+
+
+# Randomness a generator draws from parameters that are no distributions, pinned for the check
+# that every other draw comes from a declared attribute: the digits' labels, from `classes`.
+PINNED = {"digits": {"classes": [3]}}
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -120,3 +129,122 @@ def test_validation_refuses_a_run_above_the_largest_output(spec, monkeypatch):
     with pytest.raises(ParameterError) as refused:
         registry.validate(spec.slug, {})
     assert refused.value.field == "n" and all(name in refused.value.message for name in spec.size_parameters)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_tunable_attributes_list_their_bounds_and_sample_within_them(spec):
+    params = registry.validate(spec.slug, {})
+    listing = spec.tunable(params)
+    if spec.kind == "renderer":
+        assert listing, "a renderer's randomness is declared as attributes a tuner can move"
+    rng = np.random.default_rng(0)
+    for item in listing:
+        assert item.distribution.tunable and item.parameters
+        for parameter in item.parameters:
+            assert parameter.path.startswith(item.path + ".")
+            assert parameter.minimum <= parameter.value <= parameter.maximum, parameter
+            assert np.isfinite([parameter.minimum, parameter.maximum]).all()
+        values = item.distribution.sample(rng, 2000)
+        if isinstance(item.distribution, Choice):
+            assert (item.distribution.probabilities[values] > 0).all()
+        else:
+            bounds = item.distribution.bounds
+            assert bounds.minimum <= values.min() and values.max() <= bounds.maximum, item.path
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_moved_parameters_round_trip_validate_and_run(spec, tmp_path):
+    """A tuner's step anywhere, even past the bounds, is written back within them, validates, runs."""
+    rng = np.random.default_rng(3)
+    params = registry.validate(spec.slug, SMALL)
+    parameters = [p for item in spec.tunable(params) for p in item.parameters]
+    moved = {p.path: float(rng.uniform(p.minimum - 0.1 * (p.maximum - p.minimum), p.maximum)) for p in parameters}
+    result = spec.with_parameters(params, moved)
+    assert registry.validate(spec.slug, result) == result
+    for parameter in (p for item in spec.tunable(result) for p in item.parameters):
+        assert parameter.minimum <= parameter.value <= parameter.maximum
+    out = tmp_path / "moved"
+    out.mkdir()
+    assert spec.run(result, out, contract.no_progress).samples == SMALL["n"]
+
+
+def pinned(spec, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with every attribute constant: seed-only noise off (its attribute at 0), whole
+    numbers at their largest (every slot of a count filled), other numbers at their expected
+    value, every choice on its likeliest option."""
+    pinned = copy.deepcopy(params)
+    for path, distribution in distributions(spec.schema, params).items():
+        schema, holder, name = _locate(spec.schema, pinned, path)
+        if isinstance(distribution, Choice):
+            likeliest = distribution.options[int(np.argmax(distribution.probabilities))]
+            holder[name] = {"distribution": "choice", "weights": {likeliest: 1.0}}
+        elif "noise" in schema["properties"][name][ATTRIBUTE_KEY]:
+            holder[name] = {"distribution": "constant", "value": 0}
+        else:
+            value = distribution.support[1] if distribution.bounds.integer else distribution.expected_value()
+            holder[name] = {"distribution": "constant", "value": value}
+    return registry.validate(spec.slug, {**pinned, **PINNED.get(spec.slug, {})})
+
+
+def _locate(schema: dict[str, Any], params: dict[str, Any], path: str) -> tuple[dict, dict, str]:
+    """The schema and parameters holding the attribute at ``path``, and its name there."""
+    *parents, name = path.split(".")
+    for part in parents:
+        schema, params = schema["properties"][part], params[part]
+    return schema, params, name
+
+
+# Parameters that switch draws on or off beside the attributes' own choices.
+VARIANTS = {
+    "digits": [{"fit": "none", "stroke_width": "thickness"}, {"mode": "image", "resolution": 20}],
+    "scenes": [{"sequence": {"frames": 3}}, {"modality": "multispectral", "channels": 4}, {"modality": "infrared"}],
+}
+
+
+def pinned_cases(spec) -> dict[str, dict[str, Any]]:
+    """Pinned parameters: as they come, in each variant, and with each choice on each option."""
+    small = {"n": 2, **({"width": 32, "height": 24} if spec.slug == "scenes" else {})}
+    base = pinned(spec, registry.validate(spec.slug, small))
+    cases = {"pinned": base}
+    for variant in VARIANTS.get(spec.slug, []):
+        cases[str(variant)] = pinned(spec, registry.validate(spec.slug, {**small, **variant}))
+    for path, distribution in distributions(spec.schema, registry.validate(spec.slug, {})).items():
+        if isinstance(distribution, Choice):
+            for option in distribution.options:
+                case = copy.deepcopy(base)
+                _, holder, name = _locate(spec.schema, case, path)
+                holder[name] = {"distribution": "choice", "weights": {option: 1.0}}
+                cases[f"{path}={option}"] = registry.validate(spec.slug, case)
+    return cases
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_every_random_draw_comes_from_a_declared_attribute(spec, tmp_path):
+    """With every attribute constant (and seed-only noise off) the seed changes nothing: a draw
+    that no attribute drives would. Each choice's options are tried, as are the parameters that
+    switch draws on (VARIANTS) and provided backgrounds."""
+    inputs = {}
+    if "backgrounds" in spec.inputs:
+        inputs["backgrounds"] = np.random.default_rng(0).integers(0, 256, (5, 12, 12), dtype=np.uint8)
+    for index, (case, params) in enumerate(pinned_cases(spec).items()):
+        outputs = []
+        for seed in (1, 2):
+            out = tmp_path / f"{index}-{seed}"
+            out.mkdir()
+            spec.run({**params, "seed": seed}, out, contract.no_progress, **(inputs if index == 0 else {}))
+            outputs.append(unseeded(out))
+        assert outputs[0] == outputs[1], f"the seed changes the output of {case}"
+
+
+def unseeded(folder: Path) -> dict[str, Any]:
+    """Every file's digest, JSON files read with their "seed" fields (metadata) left out."""
+    def drop_seed(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: drop_seed(item) for key, item in value.items() if key != "seed"}
+        return [drop_seed(item) for item in value] if isinstance(value, list) else value
+
+    contents = digest(folder)
+    for name in contents:
+        if name.endswith(".json"):
+            contents[name] = drop_seed(json.loads((folder / name).read_text()))
+    return contents

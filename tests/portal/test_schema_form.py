@@ -41,4 +41,35 @@ def test_typed_inputs_are_converted_and_bad_ones_named():
     assert bad.value.field == "box.low"
     with pytest.raises(ParameterError, match="not valid JSON"):
         read_values(schema, QueryDict("p.items=[1,"))
-    assert read_values(schema, QueryDict("p.n=")) == {"on": False, "box": {}}  # empty: default applies
+    assert read_values(schema, QueryDict("p.n=")) == {"on": False}  # empty: the default applies
+
+
+def test_distributions_render_as_a_kind_and_its_parameters_and_read_back():
+    spec = registry.get("scenes")
+    fields = fields_for(spec.schema, fill_defaults(spec.schema, {}))
+    camera = next(f for f in fields if f.path == "camera")
+    fov = next(f for f in camera.children if f.path == "camera.fov_deg")
+    assert fov.widget == "group"
+    kind = fov.children[0]
+    assert kind.widget == "select" and kind.value == "uniform" and {"normal", "constant"} <= set(kind.choices)
+    assert {f.path.rsplit(".", 1)[1]: f.widget for f in fov.children[1:]} == {
+        "low": "number", "high": "number", "mean": "number", "std": "number", "value": "number"}
+    texture = next(f for f in next(f for f in fields if f.path == "background").children
+                   if f.path == "background.texture")
+    weights = next(f for f in texture.children if f.path == "background.texture.weights")
+    assert [f.path for f in weights.children] == [f"background.texture.weights.{o}"
+                                                  for o in ("checker", "stripes", "noise", "plain")]
+    # A user switches the field of view to a normal and clears one texture weight.
+    posted = post_of(fields, QueryDict(mutable=True))
+    posted["p.camera.fov_deg.distribution"] = "normal"
+    posted["p.camera.fov_deg.mean"], posted["p.camera.fov_deg.std"] = "60", "4"
+    posted["p.background.texture.weights.noise"] = ""
+    params = registry.validate("scenes", read_values(spec.schema, posted))
+    found = {item.path: item.distribution for item in spec.tunable(params)}
+    assert (found["camera.fov_deg"].kind, found["camera.fov_deg"].mean, found["camera.fov_deg"].std) == ("normal", 60, 4)
+    assert found["background.texture"].weights == {"checker": 1.0, "stripes": 1.0, "noise": 0.0, "plain": 0.5}
+    # Every weight cleared: the choice's default weights apply, as for any field left empty.
+    for option in ("checker", "stripes", "noise", "plain"):
+        posted[f"p.background.texture.weights.{option}"] = ""
+    params = registry.validate("scenes", read_values(spec.schema, posted))
+    assert params["background"]["texture"] == registry.validate("scenes", {})["background"]["texture"]

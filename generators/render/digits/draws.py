@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from generators.params import Distribution, choose, distributions
 from generators.render.digits import geometry
-from generators.render.digits.distributions import sample
 from generators.render.digits.grammar import SampledGrammar
-from generators.render.digits.schema import ATTRIBUTES
+from generators.render.digits.schema import ATTRIBUTES, SCHEMA
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,29 @@ class Draws:
         return Draws(attributes=attributes, **arrays)
 
 
-def draw(params: dict[str, Any], grammar: SampledGrammar, batch_index: int, count: int) -> Draws:
-    """Draw batch ``batch_index`` from its own stream, seeded by (seed, batch index)."""
+def draw(params: dict[str, Any], grammar: SampledGrammar, batch_index: int, count: int,
+         found: dict[str, Distribution] | None = None) -> Draws:
+    """Draw batch ``batch_index`` from its own stream, seeded by (seed, batch index).
+
+    ``found`` are the attributes' distributions (``distributions(SCHEMA, params)``), parsed once
+    by a caller drawing many batches. Beside them, the labels come from ``classes`` (uniformly)
+    and two draws are seed-only noise that attributes scale: control-point noise (jitter) and
+    waves (elastic).
+    """
     rng = np.random.default_rng([params["seed"], batch_index])
+    found = distributions(SCHEMA, params) if found is None else found
     classes = np.asarray(params["classes"], dtype=np.int64)
     labels = classes[rng.integers(0, len(classes), count)]
-    choice = rng.random(count)
-    # Each label's allograph by weight: the number of its cumulative weights (inf-padded)
-    # at or below choice x total, i.e. a right-sided searchsorted, for all labels at once.
-    picked = (grammar.cumulative[labels] <= (choice * grammar.total[labels])[:, None]).sum(axis=1)
-    allograph = grammar.options[labels, np.minimum(picked, grammar.options.shape[1] - 1)]
-    attributes = {name: sample(params[name], ATTRIBUTES[name], rng, count) for name in sorted(ATTRIBUTES)}
-    trim_end = sample(params["end_trim"], ATTRIBUTES["end_trim"], rng, count)
-    shift_y = sample(params["translation"], ATTRIBUTES["translation"], rng, count)
+    shapes = [found[f"allographs.{digit}"] for digit in range(10)]
+    allograph = grammar.options[labels, choose(shapes, labels, rng)]
+
+    def values(name: str) -> np.ndarray:
+        return found[name].sample(rng, count).astype(np.float32)
+
+    attributes = {name: values(name) for name in sorted(ATTRIBUTES)}
+    trim_end = values("end_trim")  # the other end of each stroke (the first is for its start)
+    shift_y = values("translation")  # the y offset (the first is for x)
     noise = rng.standard_normal((count, *grammar.control.shape[1:]), dtype=np.float32)
     waves = geometry.elastic_waves(rng, attributes["elastic"])
     return Draws(labels, allograph, attributes, trim_end, shift_y, noise, waves)
+

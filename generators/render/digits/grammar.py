@@ -36,7 +36,7 @@ class Allograph:
     name: str
     control: tuple[Point, ...]
     strokes: tuple[Stroke, ...]
-    weight: float = 1.0  # how often it is drawn, relative to the digit's other allographs
+    weight: float = 1.0  # default of how often it is drawn, relative to the digit's other allographs
 
 
 def _ellipse(cx: float, cy: float, rx: float, ry: float, count: int, start_deg: float = -90) -> list[Point]:
@@ -148,10 +148,7 @@ class SampledGrammar:
     open_stroke: np.ndarray  # (A, K) bool: True on strokes with free ends (not closed loops)
     joined: np.ndarray  # (A, K-1) bool: points k and k+1 lie on the same stroke
     digit: np.ndarray  # (A,) int64
-    weight: np.ndarray  # (A,) float64 relative frequency within its digit
     options: np.ndarray  # (10, M) int64: digit d's allographs, padded with its last one
-    cumulative: np.ndarray  # (10, M) float64: cumulative weight of those, padded with inf
-    total: np.ndarray  # (10,) float64: digit d's total weight
 
 
 @cache
@@ -195,13 +192,7 @@ def sample_grammar(points_per_unit: int) -> SampledGrammar:
     # Along-stroke position only falls where a new stroke starts.
     joined = valid[:, 1:] & valid[:, :-1] & (along[:, 1:] >= along[:, :-1])
     digit = np.array([graph.digit for graph in ALLOGRAPHS], dtype=np.int64)
-    weight = np.array([graph.weight for graph in ALLOGRAPHS])
     per_digit = [np.nonzero(digit == d)[0] for d in range(10)]
     most = max(len(indices) for indices in per_digit)
     options = np.array([np.pad(indices, (0, most - len(indices)), mode="edge") for indices in per_digit])
-    cumulative = np.full((10, most), np.inf)
-    for d, indices in enumerate(per_digit):
-        cumulative[d, : len(indices)] = np.cumsum(weight[indices])
-    total = np.array([cumulative[d, len(indices) - 1] for d, indices in enumerate(per_digit)])
-    return SampledGrammar(basis, control, valid, along, open_stroke, joined, digit, weight,
-                          options, cumulative, total)
+    return SampledGrammar(basis, control, valid, along, open_stroke, joined, digit, options)

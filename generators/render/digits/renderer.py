@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from generators.params import validate_params
+from generators.params import Distribution, distributions, validate_params
 from generators.render.digits import geometry
 from generators.render.digits.draws import Draws, draw
 from generators.render.digits.grammar import SampledGrammar, sample_grammar
@@ -101,17 +101,12 @@ def layout(params: dict[str, Any], draws: Draws) -> Geometry:
                     (radius[:, None] * width_factor).astype(np.float32), valid, size)
 
 
-def render_batch(params: dict[str, Any], batch_index: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Images and labels of one batch, in the output format of ``params['mode']``."""
-    images, labels = _render_compact((params, batch_index, count))
-    return images.astype(output_dtype(params)), labels
-
-
-def _render_compact(args: tuple[dict[str, Any], int, int]) -> tuple[np.ndarray, np.ndarray]:
+def _render_compact(args: tuple[dict[str, Any], dict[str, Distribution], int, int]
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """One batch with its images as uint8 block counts (8x8 mode) or bool bitmaps: an
     eighth of the bytes to pass back from a worker process."""
-    params, batch_index, count = args
-    shape = layout(params, draw(params, grammar_for(params), batch_index, count))
+    params, found, batch_index, count = args
+    shape = layout(params, draw(params, grammar_for(params), batch_index, count, found))
     if params["mode"] == "8x8":  # the block counts straight from the strokes, no bitmaps
         return rasterize_block_counts(shape.points, shape.radius, shape.valid), shape.labels
     return rasterize(shape.points, shape.radius, shape.valid, shape.size, shape.size), shape.labels
@@ -137,7 +132,8 @@ def render(params: dict[str, Any], progress: Progress | None = None, workers: in
     check_params(params)
     progress = progress or no_progress
     n, per_batch = params["n"], batch_size(params)
-    jobs = [(params, index, min(per_batch, n - start)) for index, start in enumerate(range(0, n, per_batch))]
+    found = distributions(SCHEMA, params)  # parsed once, not per batch
+    jobs = [(params, found, index, min(per_batch, n - start)) for index, start in enumerate(range(0, n, per_batch))]
     side = image_side(params)
     images = np.empty((n, side, side), output_dtype(params))  # filled batch by batch, converting
     labels, done = [], 0
@@ -177,7 +173,7 @@ DIGITS_SPEC = GeneratorSpec(
     title="Handwritten digits",
     kind="renderer",
     modality="image",
-    version="1.0.0",
+    version="1.1.0",
     description="Digits 0-9 drawn as strokes from a per-digit spline grammar with a distribution "
                 "for every attribute; an exact scikit-learn 8x8 mode for syn-to-real.",
     schema=SCHEMA,

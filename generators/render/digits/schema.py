@@ -4,44 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from generators.render.digits.distributions import check_distribution, distribution_schema
+from generators.params import Bounds, Choice, Normal, Uniform, check_attributes
+from generators.render.digits.grammar import ALLOGRAPHS
 
 # Attribute name -> its distribution schema. Lengths are in digit heights unless stated.
 ATTRIBUTES: dict[str, dict[str, Any]] = {
-    "thickness": distribution_schema(
-        "Stroke width as a fraction of the frame height; used when stroke_width is 'thickness'.",
-        minimum=0.005, maximum=0.5, low=0.07, high=0.14),
-    "ink_fraction": distribution_schema(
+    "thickness": Uniform(0.07, 0.14, bounds=Bounds(0.005, 0.5)).schema(
+        "Stroke width as a fraction of the frame height; used when stroke_width is 'thickness'."),
+    "ink_fraction": Normal(0.305, 0.034, bounds=Bounds(0.02, 0.7)).schema(
         "Target fraction of ink pixels; each image's stroke width is solved to reach it "
-        "(real scikit-learn digits: mean 0.305, std 0.034); used when stroke_width is 'ink_fraction'.",
-        minimum=0.02, maximum=0.7, low=0.25, high=0.36, distribution="normal", mean=0.305, std=0.034),
-    "slant": distribution_schema(
-        "Horizontal shear: how far the top leans right of the bottom, in digit heights.",
-        minimum=-1.0, maximum=1.0, low=-0.3, high=0.25),
-    "rotation": distribution_schema(
-        "Rotation in degrees, counter-clockwise.", minimum=-180, maximum=180, low=-8, high=8),
-    "scale": distribution_schema(
-        "Digit height as a fraction of the frame; used when fit is 'none'.",
-        minimum=0.05, maximum=1.5, low=0.6, high=0.9),
-    "width": distribution_schema(
-        "Horizontal stretch of the digit relative to its template.", minimum=0.2, maximum=3.0, low=0.7, high=1.2),
-    "translation": distribution_schema(
+        "(real scikit-learn digits: mean 0.305, std 0.034); used when stroke_width is 'ink_fraction'."),
+    "slant": Uniform(-0.3, 0.25, bounds=Bounds(-1.0, 1.0)).schema(
+        "Horizontal shear: how far the top leans right of the bottom, in digit heights."),
+    "rotation": Uniform(-8, 8, bounds=Bounds(-180, 180)).schema("Rotation in degrees, counter-clockwise."),
+    "scale": Uniform(0.6, 0.9, bounds=Bounds(0.05, 1.5)).schema(
+        "Digit height as a fraction of the frame; used when fit is 'none'."),
+    "width": Uniform(0.7, 1.2, bounds=Bounds(0.2, 3.0)).schema(
+        "Horizontal stretch of the digit relative to its template."),
+    "translation": Uniform(-0.1, 0.1, bounds=Bounds(-0.5, 0.5)).schema(
         "Offset of the digit's centre from the frame centre, as a fraction of the frame, "
-        "drawn for x and y independently; used when fit is 'none'.",
-        minimum=-0.5, maximum=0.5, low=-0.1, high=0.1),
-    "jitter": distribution_schema(
+        "drawn for x and y independently; used when fit is 'none'."),
+    "jitter": Uniform(0.02, 0.08, bounds=Bounds(0.0, 0.3)).schema(
         "Standard deviation of the random displacement of each control point.",
-        minimum=0.0, maximum=0.3, low=0.02, high=0.08),
-    "elastic": distribution_schema(
+        noise="a standard normal displacement of each control point, per axis"),
+    "elastic": Uniform(0.0, 0.06, bounds=Bounds(0.0, 0.3)).schema(
         "Amplitude of a smooth random displacement field (elastic distortion).",
-        minimum=0.0, maximum=0.3, low=0.0, high=0.06),
-    "end_trim": distribution_schema(
+        noise="per axis, 4 plane sine waves of random direction, 0.5-1.5 cycles per digit height, "
+              "random phase and standard normal weight"),
+    "end_trim": Uniform(0.0, 0.05, bounds=Bounds(0.0, 0.4)).schema(
         "Fraction of an open stroke's length left out at each of its ends (pen lifted early "
-        "or put down late), drawn for each end independently.",
-        minimum=0.0, maximum=0.4, low=0.0, high=0.05),
-    "end_taper": distribution_schema(
-        "How much thinner a stroke gets at its free ends, as a fraction of its width.",
-        minimum=0.0, maximum=1.0, low=0.0, high=0.15),
+        "or put down late), drawn for each end independently."),
+    "end_taper": Uniform(0.0, 0.15, bounds=Bounds(0.0, 1.0)).schema(
+        "How much thinner a stroke gets at its free ends, as a fraction of its width."),
+}
+
+# Digit -> how often it is written in each of its shapes (allographs), relative to each other.
+ALLOGRAPH_WEIGHTS: dict[str, dict[str, Any]] = {
+    str(digit): Choice({graph.name: graph.weight for graph in ALLOGRAPHS if graph.digit == digit}).schema(
+        f"Shapes of the digit {digit}.")
+    for digit in range(10)
 }
 
 SCHEMA: dict[str, Any] = {
@@ -69,11 +70,13 @@ SCHEMA: dict[str, Any] = {
                          "description": "Whether each image's stroke width is solved from ink_fraction "
                                         "or drawn from thickness."},
         **ATTRIBUTES,
+        "allographs": {"type": "object", "additionalProperties": False, "default": {},
+                       "description": "How often each digit is written in each of its shapes.",
+                       "properties": ALLOGRAPH_WEIGHTS},
     },
 }
 
 
 def check_params(params: dict[str, Any]) -> None:
     """Checks beyond JSON schema, on parameters already validated and default-filled."""
-    for name in ATTRIBUTES:
-        check_distribution(name, params[name])
+    check_attributes(SCHEMA, params)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from generators.render.scenes import catalog
-from generators.render.scenes.layout import slot_counts
+from generators.render.scenes.layout import expected_counts, slot_counts
 from generators.render.scenes.output import PREVIEW_IMAGES
 from generators.render.scenes.render import scenes_per_chunk
 from generators.render.scenes.scene import channel_count
@@ -60,17 +60,12 @@ def shards_bytes(params: dict[str, Any]) -> int:
     return full * shard(per_chunk * frames) + (shard(rest * frames) if rest else 0)
 
 
-def _mean(count: dict[str, int]) -> float:
-    return (count["min"] + count["max"]) / 2
-
-
 def estimate(params: dict[str, Any]) -> Estimate:
     """Bytes written (shards, coco.json, scenes.jsonl, preview.png), images, and pixel values drawn."""
     h, w = params["height"], params["width"]
     images = params["n"] * params["sequence"]["frames"]
-    targets = _mean(params["objects"]["count"])
-    others = sum(_mean(c) for c in (params["distractors"]["count"], params["background"]["clutter"],
-                                     params["occluders"]["count"]))
+    targets, *others_by_role = expected_counts(params)
+    others = sum(others_by_role)
     jsonl = images * (JSONL_IMAGE + JSONL_TARGET * targets + JSONL_OTHER * others)
     coco = COCO_FIXED + images * (COCO_IMAGE + targets * (COCO_ANNOTATION + COCO_RLE_PER_PIXEL_OF_SIDE * (h + w) / 2))
     preview = min(images, PREVIEW_IMAGES) * h * w * 3  # noisy images barely compress

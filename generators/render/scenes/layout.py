@@ -1,7 +1,8 @@
 """Sampling scenes: cameras, lights, ground, objects and their motion, as arrays.
 
 Everything random about a scene is drawn here, vectorized over the scenes of a chunk
-and in a fixed order, so a chunk's generator fully determines its images. The
+and in a fixed order, each value from an attribute the schema declares, so a chunk's
+generator fully determines its images and a tuner sees every distribution. The
 renderers downstream are pure functions of a :class:`SceneBatch`.
 """
 
@@ -11,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from generators.params import Distribution, distributions
 from generators.render.scenes import catalog
 from generators.render.scenes.camera import Cameras, look_at
-from generators.render.scenes.distributions import choice, integers, uniform
 from generators.render.scenes.scene import (
     LIGHT_TYPES,
     ROLE_CLUTTER,
@@ -29,13 +30,33 @@ from generators.render.scenes.scene import (
     Sensor,
     channel_count,
 )
+from generators.render.scenes.schema import SCHEMA
 from generators.render.scenes.sensor import blur_radius
 
 PLACEMENTS = ("scattered", "clustered", "row")
 FAMILIES = ("digits", "shapes")
+PATTERNS = ("plain", "stripes", "checker")
+SKY_RGB = np.array([0.55, 0.7, 0.9])
 
 
-def _to_channels(rgb: np.ndarray, params: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+class Draw:
+    """Values of the schema's attributes, by dotted path, from one generator in call order."""
+
+    def __init__(self, params: dict[str, Any], rng: np.random.Generator) -> None:
+        self.found: dict[str, Distribution] = distributions(SCHEMA, params)
+        self.rng = rng
+
+    def __call__(self, path: str, size: int | tuple[int, ...]) -> np.ndarray:
+        return self.found[path].sample(self.rng, size)
+
+    def choice(self, path: str, options: tuple[str, ...], size: int | tuple[int, ...]) -> np.ndarray:
+        """Indices into ``options`` (the renderer's order) of a choice attribute's draws."""
+        drawn = self.found[path].sample(self.rng, size)
+        order = np.array([options.index(name) for name in self.found[path].options])
+        return order[drawn]
+
+
+def _to_channels(rgb: np.ndarray, params: dict[str, Any], draw: Draw) -> np.ndarray:
     """Map RGB reflectances to the sensor's bands."""
     modality = params["modality"]
     if modality == "rgb":
@@ -47,7 +68,7 @@ def _to_channels(rgb: np.ndarray, params: dict[str, Any], rng: np.random.Generat
     low = np.floor(bands).clip(0, 1).astype(int)
     frac = bands - low
     spectrum = rgb[..., 2 - low] * (1 - frac) + rgb[..., 2 - low - 1] * frac
-    return np.clip(spectrum * rng.uniform(0.85, 1.15, size=spectrum.shape), 0, 1)
+    return np.clip(spectrum * draw("surface.band_gain", spectrum.shape), 0, 1)
 
 
 def _rotation_about(axis: np.ndarray, angle: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -57,145 +78,152 @@ def _rotation_about(axis: np.ndarray, angle: np.ndarray, vectors: np.ndarray) ->
     return vectors * cos + np.cross(axis, vectors) * sin + axis * dot * (1 - cos)
 
 
-def _placements(rng: np.random.Generator, params: dict[str, Any], scenes: int, slots: int
-                ) -> np.ndarray:
+def _placements(draw: Draw, spread: np.ndarray, scenes: int, slots: int) -> np.ndarray:
     """Ground positions (S, slots, 2) of floating objects: scattered, clustered or in a row."""
-    objects = params["objects"]
-    mode = choice(rng, objects["placement"], PLACEMENTS, scenes)
-    spread = uniform(rng, objects["spread"], scenes)[:, None]
-    radius = spread * np.sqrt(rng.random((scenes, slots)))
-    angle = rng.uniform(0, 2 * np.pi, (scenes, slots))
+    deg = np.pi / 180
+    mode = draw.choice("objects.placement", PLACEMENTS, scenes)
+    spread = spread[:, None]
+    radius = spread * np.sqrt(draw("objects.scatter_area", (scenes, slots)))
+    angle = draw("objects.scatter_angle_deg", (scenes, slots)) * deg
     scattered = np.stack([radius * np.cos(angle), radius * np.sin(angle)], -1)
     cluster_centre = scattered[:, :1] * 0.5
-    clustered = cluster_centre + rng.normal(0, 0.3, (scenes, slots, 2)) * spread[..., None]
-    heading = rng.uniform(0, np.pi, scenes)
+    clustered = cluster_centre + draw("objects.cluster_offset", (scenes, slots, 2)) * spread[..., None]
+    heading = draw("objects.row_heading_deg", scenes) * deg
     along = np.linspace(-1, 1, slots)[None, :] * spread * 0.8
     row = along[..., None] * np.stack([np.cos(heading), np.sin(heading)], -1)[:, None, :]
-    row = row + rng.normal(0, 0.1, (scenes, slots, 2))
+    row = row + draw("objects.row_offset", (scenes, slots, 2))
     return np.select([mode[:, None, None] == 0, mode[:, None, None] == 1], [scattered, clustered], row)
 
 
-def _active(rng: np.random.Generator, spec: dict[str, int], scenes: int, slots: int) -> np.ndarray:
-    count = integers(rng, spec, scenes)
-    return np.arange(slots)[None, :] < count[:, None]
+COUNTS = ("objects.count", "distractors.count", "background.clutter", "occluders.count")
 
 
-def slot_counts(params: dict[str, Any]) -> tuple[int, int, int, int]:
+def _counts(params: dict[str, Any]) -> list[Any]:
+    """The count distributions of the four roles (targets, distractors, clutter, occluders)."""
+    found = distributions(SCHEMA, params)
+    return [found[path] for path in COUNTS]
+
+
+def slot_counts(params: dict[str, Any]) -> tuple[int, ...]:
     """Slots per role (targets, distractors, clutter, occluders): the most a scene can hold."""
-    return (params["objects"]["count"]["max"], params["distractors"]["count"]["max"],
-            params["background"]["clutter"]["max"], params["occluders"]["count"]["max"])
+    return tuple(int(count.support[1]) for count in _counts(params))
+
+
+def expected_counts(params: dict[str, Any]) -> tuple[float, ...]:
+    """Objects per role a scene holds on average (targets, distractors, clutter, occluders)."""
+    return tuple(count.expected_value() for count in _counts(params))
 
 
 def sample_scenes(params: dict[str, Any], first_scene: int, scenes: int,
                   rng: np.random.Generator, backgrounds: int = 0) -> SceneBatch:
     """Draw ``scenes`` scenes (numbered from ``first_scene``), each ``sequence.frames`` images."""
+    draw = Draw(params, rng)
     counts = slot_counts(params)
     s, k = scenes, sum(counts)
-    cam, light, bg = params["camera"], params["lighting"], params["background"]
-    obj, surf, occ, seq = params["objects"], params["surface"], params["occluders"], params["sequence"]
     deg = np.pi / 180
 
     # Camera.
-    fov = uniform(rng, cam["fov_deg"], s) * deg
+    fov = draw("camera.fov_deg", s) * deg
     focal = params["width"] / 2 / np.tan(fov / 2)
-    distortion = uniform(rng, cam["distortion"], s)
-    rotation, position = look_at(uniform(rng, cam["elevation_deg"], s) * deg,
-                                 uniform(rng, cam["azimuth_deg"], s) * deg,
-                                 uniform(rng, cam["distance"], s))
+    distortion = draw("camera.distortion", s)
+    rotation, position = look_at(draw("camera.elevation_deg", s) * deg, draw("camera.azimuth_deg", s) * deg,
+                                 draw("camera.distance", s))
 
     # Slots: targets, then floating distractors, ground clutter, occluders.
     n_target = counts[0]
     role = np.repeat([ROLE_TARGET, ROLE_DISTRACTOR, ROLE_CLUTTER, ROLE_OCCLUDER], counts)
     role = np.broadcast_to(role, (s, k)).copy()
-    specs = (obj["count"], params["distractors"]["count"], bg["clutter"], occ["count"])
-    active = np.concatenate([_active(rng, spec, s, count) for spec, count in zip(specs, counts, strict=True)],
-                            axis=1)
+    active = np.concatenate([np.arange(slots)[None, :] < draw(path, s)[:, None]
+                             for path, slots in zip(COUNTS, counts, strict=True)], axis=1)
     role[~active] = ROLE_NONE
 
-    family = choice(rng, obj["classes"], FAMILIES, (s, k))
-    digit = rng.choice(np.array(catalog.DIGIT_SILHOUETTES), (s, k))
-    shape = rng.choice(np.array(catalog.SHAPE_SILHOUETTES), (s, k))
-    blob = rng.choice(np.array(catalog.BLOB_SILHOUETTES), (s, k))
+    family = draw.choice("objects.classes", FAMILIES, (s, k))
+    digit = np.array(catalog.DIGIT_SILHOUETTES)[draw("objects.digits", (s, k))]
+    shape = np.array(catalog.SHAPE_SILHOUETTES)[draw("objects.shapes", (s, k))]
+    blob = np.array(catalog.BLOB_SILHOUETTES)[draw("distractors.shapes", (s, k))]
     silhouette = np.where(family == 0, digit, shape)
     silhouette[:, n_target:] = blob[:, n_target:]
     silhouette[role == ROLE_OCCLUDER] = catalog.PLANK_SILHOUETTE
 
-    size = uniform(rng, obj["size"], (s, k))
-    aspect = uniform(rng, obj["aspect"], (s, k))
+    size = draw("objects.size", (s, k))
+    aspect = draw("objects.aspect", (s, k))
     half_u, half_v = size * np.sqrt(aspect), size / np.sqrt(aspect)
     clutter = role == ROLE_CLUTTER
     half_u[clutter] *= 0.6
     half_v[clutter] *= 0.6
-    plank_length, plank_width = uniform(rng, occ["length"], (s, k)), uniform(rng, occ["width"], (s, k))
+    plank_length, plank_width = draw("occluders.length", (s, k)), draw("occluders.width", (s, k))
     occluder = role == ROLE_OCCLUDER
     half_u[occluder], half_v[occluder] = plank_length[occluder], plank_width[occluder]
 
-    ground_xy = _placements(rng, params, s, k)
+    spread = draw("objects.spread", s)
+    ground_xy = _placements(draw, spread, s, k)
     # Clutter lies anywhere on the visible ground; occluders cross the middle of the scene.
-    wide = rng.uniform(-1.6, 1.6, (s, k, 2)) * uniform(rng, obj["spread"], s)[:, None, None]
-    ground_xy = np.where(clutter[..., None], wide, ground_xy)
-    ground_xy = np.where(occluder[..., None], wide * 0.4, ground_xy)
-    height = uniform(rng, obj["height"], (s, k))
+    ground_xy = np.where(clutter[..., None], draw("background.clutter_position", (s, k, 2)) * spread[:, None, None],
+                         ground_xy)
+    ground_xy = np.where(occluder[..., None], draw("occluders.position", (s, k, 2)) * spread[:, None, None],
+                         ground_xy)
+    height = draw("objects.height", (s, k))
     height[clutter] = 0.01
-    height[occluder] = uniform(rng, occ["height"], (s, k))[occluder]
-    rotation_angle = uniform(rng, obj["rotation_deg"], (s, k)) * deg
-    tilt = uniform(rng, obj["tilt_deg"], (s, k)) * deg
+    height[occluder] = draw("occluders.height", (s, k))[occluder]
+    rotation_angle = draw("objects.rotation_deg", (s, k)) * deg
+    tilt = draw("objects.tilt_deg", (s, k)) * deg
     tilt[clutter] = 0.0
     tilt[occluder] *= 0.3
-    tilt_heading = rng.uniform(0, 2 * np.pi, (s, k))
+    tilt_heading = draw("objects.tilt_heading_deg", (s, k)) * deg
 
-    speed = uniform(rng, seq["speed"], (s, k))
-    heading = rng.uniform(0, 2 * np.pi, (s, k))
+    speed = draw("sequence.speed", (s, k))
+    heading = draw("sequence.heading_deg", (s, k)) * deg
     velocity = speed[..., None] * np.stack([np.cos(heading), np.sin(heading)], -1)
     velocity[clutter] = 0.0
-    spin = uniform(rng, seq["spin_deg"], (s, k)) * deg
+    spin = draw("sequence.spin_deg", (s, k)) * deg
     spin[clutter] = 0.0
 
     # Surfaces.
-    rgb = rng.random((s, k, 3)) ** 1.5
-    rgb = rgb / np.maximum(rgb.max(-1, keepdims=True), 1e-6) * uniform(rng, surf["albedo"], (s, k))[..., None]
-    albedo = _to_channels(rgb, params, rng)
-    if params["modality"] == "infrared":
-        albedo = rng.uniform(0.55, 1.0, (s, k, 1))  # warm bodies
-    specular = uniform(rng, surf["specular"], (s, k))
-    shininess = integers(rng, surf["shininess_log2"], (s, k))
-    relief = uniform(rng, surf["relief"], (s, k))
-    pattern = np.array([0, 1, 2])[choice(rng, surf["pattern"], ("plain", "stripes", "checker"), (s, k))]
-    pattern_contrast = uniform(rng, surf["pattern_contrast"], (s, k))
-    pattern_frequency = rng.uniform(1.0, 3.0, (s, k))
+    rgb = draw("surface.colour", (s, k, 3)) ** 1.5
+    rgb = rgb / np.maximum(rgb.max(-1, keepdims=True), 1e-6) * draw("surface.albedo", (s, k))[..., None]
+    specular = draw("surface.specular", (s, k))
+    shininess = draw("surface.shininess_log2", (s, k))
+    relief = draw("surface.relief", (s, k))
+    pattern = draw.choice("surface.pattern", PATTERNS, (s, k))
+    pattern_contrast = draw("surface.pattern_contrast", (s, k))
+    pattern_frequency = draw("surface.pattern_frequency", (s, k))
 
     # Ground and sky.
-    texture = choice(rng, bg["texture"], TEXTURES, s)
-    ground_angle = rng.uniform(0, 2 * np.pi, s)
-    frequency = 1 / uniform(rng, bg["scale"], s)
-    contrast = uniform(rng, bg["contrast"], s)
-    ground_rgb = 0.6 + 0.4 * rng.random((s, 3))
-    ground_rgb *= uniform(rng, bg["brightness"], s)[:, None]
-    sky_rgb = np.clip(np.array([0.55, 0.7, 0.9]) * rng.uniform(0.7, 1.1, (s, 1)), 0, 1)
-    ground_albedo, sky = _to_channels(ground_rgb, params, rng), _to_channels(sky_rgb, params, rng)
-    if params["modality"] == "infrared":
-        ground_albedo, sky = rng.uniform(0.1, 0.35, (s, 1)), np.full((s, 1), 0.05)
+    texture = draw.choice("background.texture", TEXTURES, s)
+    ground_angle = draw("background.rotation_deg", s) * deg
+    frequency = 1 / draw("background.scale", s)
+    contrast = draw("background.contrast", s)
+    ground_rgb = draw("background.colour", (s, 3)) * draw("background.brightness", s)[:, None]
+    sky_rgb = np.clip(SKY_RGB * draw("background.sky_brightness", (s, 1)), 0, 1)
 
     # Light.
-    kind = choice(rng, light["type"], LIGHT_TYPES, s)
-    l_el, l_az = uniform(rng, light["elevation_deg"], s) * deg, uniform(rng, light["azimuth_deg"], s) * deg
+    kind = draw.choice("lighting.type", LIGHT_TYPES, s)
+    l_el, l_az = draw("lighting.elevation_deg", s) * deg, draw("lighting.azimuth_deg", s) * deg
     direction = np.stack([np.cos(l_el) * np.cos(l_az), np.cos(l_el) * np.sin(l_az), np.sin(l_el)], -1)
-    l_height = uniform(rng, light["height"], s)
+    l_height = draw("lighting.height", s)
     # A point light sits at `height`, offset along the same heading as the elevation implies.
     point = direction * (l_height / np.maximum(direction[:, 2], 1e-3))[:, None]
-    intensity = uniform(rng, light["intensity"], s)
-    ambient = uniform(rng, light["ambient"], s)
+    intensity = draw("lighting.intensity", s)
+    ambient = draw("lighting.ambient", s)
 
     # Sensor.
-    gain = 2.0 ** uniform(rng, cam["exposure_ev"], s)
-    colour = _colour_matrices(uniform(rng, cam["white_balance"], s), uniform(rng, cam["hue_deg"], s) * deg,
-                              uniform(rng, cam["saturation"], s), channel_count(params))
-    blur = uniform(rng, cam["blur_sigma"], s)
-    noise = uniform(rng, cam["noise_std"], s)
-    background_index = rng.integers(0, backgrounds, s) if backgrounds else np.full(s, -1)
+    gain = 2.0 ** draw("camera.exposure_ev", s)
+    colour = _colour_matrices(draw("camera.white_balance", s), draw("camera.hue_deg", s) * deg,
+                              draw("camera.saturation", s), channel_count(params))
+    blur = draw("camera.blur_sigma", s)
+    noise = draw("camera.noise_std", s)
+
+    # Draws only some modalities or inputs use come last: the rest do not depend on them.
+    if params["modality"] == "infrared":  # warm bodies on a cool ground, under a cold sky
+        albedo, ground_albedo = draw("surface.temperature", (s, k, 1)), draw("background.temperature", (s, 1))
+        sky = np.full((s, 1), 0.05)
+    else:
+        albedo, ground_albedo, sky = (_to_channels(x, params, draw) for x in (rgb, ground_rgb, sky_rgb))
+    background_index = (np.minimum((draw("background.image", s) * backgrounds).astype(np.int64), backgrounds - 1)
+                        if backgrounds else np.full(s, -1))
 
     # Expand scenes to frames; objects move on the ground and spin about their normal.
-    frames = seq["frames"]
+    frames = params["sequence"]["frames"]
     t = np.tile(np.arange(frames), s).astype(np.float64)
     per_scene = np.repeat(np.arange(s), frames)
     tt = t[:, None]
@@ -240,7 +268,8 @@ def sample_scenes(params: dict[str, Any], first_scene: int, scenes: int,
                       intensity=intensity[per_scene].astype(f32), ambient=ambient[per_scene].astype(f32),
                       reference_distance=l_height[per_scene]),
         sensor=Sensor(exposure_gain=gain[per_scene].astype(f32), colour_matrix=colour[per_scene].astype(f32),
-                      blur_sigma=blur[per_scene], blur_radius=blur_radius(cam["blur_sigma"]["max"]),
+                      blur_sigma=blur[per_scene],
+                      blur_radius=blur_radius(draw.found["camera.blur_sigma"].support[1]),
                       noise_std=noise[per_scene].astype(f32),
                       emissive=0.7 if params["modality"] == "infrared" else 0.0),
         background_index=background_index[per_scene],

@@ -66,7 +66,7 @@ SCENES_SPEC = GeneratorSpec(
     title="Scenes with pixel-perfect labels",
     kind="renderer",
     modality="scene",
-    version="1.0.0",
+    version="2.0.0",
     description=("Digits, shapes, distractors and occluders on a textured ground, seen through a "
                  "randomized camera (lens up to fisheye, RGB/gray/infrared/multispectral); boxes, "
                  "visible and amodal masks, keypoints, depth, normals, flow, COCO export."),

@@ -11,18 +11,23 @@ from generators.render.scenes import SCHEMA, render_scenes
 from generators.render.scenes.render import RenderedBatch
 
 
-def constant(value: float) -> dict[str, float]:
-    return {"min": value, "max": value}
+def constant(value: float) -> dict[str, Any]:
+    return {"distribution": "constant", "value": value}
+
+
+def only(option: str) -> dict[str, Any]:
+    """A choice that always picks ``option``."""
+    return {"weights": {option: 1}}
 
 
 # Ambient light only, plain materials and a clean sensor: every surface shows its albedo.
 FLAT: dict[str, Any] = {
-    "lighting": {"type": {"ambient": 1}, "ambient": constant(1.0)},
-    "surface": {"specular": constant(0), "relief": constant(0), "pattern": {"plain": 1}},
+    "lighting": {"type": only("ambient"), "ambient": constant(1.0)},
+    "surface": {"specular": constant(0), "relief": constant(0), "pattern": only("plain")},
     "camera": {"exposure_ev": constant(0), "white_balance": constant(0), "hue_deg": constant(0),
                "saturation": constant(1), "noise_std": constant(0), "blur_sigma": constant(0),
                "distortion": constant(0)},
-    "background": {"texture": {"plain": 1}},
+    "background": {"texture": only("plain")},
 }
 
 

@@ -11,8 +11,11 @@ from generators import registry
 from generators.params import ParameterError, validate_params
 from generators.render.digits import DIGITS_SPEC, render
 from generators.render.digits.draws import draw
+from generators.render.digits.geometry import elastic_waves
+from generators.render.digits.grammar import ALLOGRAPHS
 from generators.render.digits.raster import block_counts, rasterize, rasterize_block_counts
 from generators.render.digits.renderer import SCHEMA, batch_size, grammar_for, layout, to_output
+from generators.render.digits.schema import ATTRIBUTES
 from generators.spec import no_progress
 
 
@@ -123,6 +126,43 @@ def test_batched_renderer_equals_a_per_image_loop(changes: dict[str, Any]) -> No
     assert images.dtype == one_by_one[0].dtype
 
 
+def test_draws_follow_the_stream_of_version_1_0() -> None:
+    """Same seed and parameters, same bytes as digits 1.0 (syn-to-real depends on the defaults):
+    every draw re-derived here the way 1.0 made it, one uniform and one normal per attribute in
+    name order, allographs by cumulative weight."""
+    params = validate_params(SCHEMA, {"n": 700, "seed": 9, "rotation": constant(3.0), "classes": [1, 4, 7, 9]})
+    grammar = grammar_for(params)
+    drawn = draw(params, grammar, 5, 700)
+
+    rng = np.random.default_rng([9, 5])
+    labels = np.array([1, 4, 7, 9])[rng.integers(0, 4, 700)]
+    choice = rng.random(700)
+    allograph = []
+    for label, u in zip(labels, choice, strict=True):
+        graphs = [i for i, graph in enumerate(ALLOGRAPHS) if graph.digit == label]
+        cumulative = np.cumsum([ALLOGRAPHS[i].weight for i in graphs])
+        allograph.append(graphs[min(int((cumulative <= u * cumulative[-1]).sum()), len(graphs) - 1)])
+
+    def old_sample(name: str) -> np.ndarray:
+        spec, bounds = params[name], SCHEMA["properties"][name]["properties"]["low"]
+        unit, normal = rng.random(700), rng.standard_normal(700)
+        if spec["distribution"] == "uniform":
+            return (spec["low"] + (spec["high"] - spec["low"]) * unit).astype(np.float32)
+        if spec["distribution"] == "normal":
+            return np.clip(spec["mean"] + spec["std"] * normal, bounds["minimum"], bounds["maximum"]).astype(np.float32)
+        return np.full(700, spec["value"], np.float32)
+
+    attributes = {name: old_sample(name) for name in sorted(ATTRIBUTES)}
+    np.testing.assert_array_equal(drawn.labels, labels)
+    np.testing.assert_array_equal(drawn.allograph, allograph)
+    for name, values in attributes.items():
+        np.testing.assert_array_equal(drawn.attributes[name], values, err_msg=name)
+    np.testing.assert_array_equal(drawn.trim_end, old_sample("end_trim"))
+    np.testing.assert_array_equal(drawn.shift_y, old_sample("translation"))
+    np.testing.assert_array_equal(drawn.noise, rng.standard_normal(drawn.noise.shape, dtype=np.float32))
+    np.testing.assert_array_equal(drawn.waves, elastic_waves(rng, attributes["elastic"]))
+
+
 def test_real_format_full_height_centred_and_about_30_percent_ink() -> None:
     counts, _ = render({"n": 1000, "seed": 2})
     rows_with_ink = counts.sum(axis=2) > 0
@@ -174,6 +214,9 @@ def test_progress_reaches_one() -> None:
     ({"rotation": {"value": 720}}, "rotation.value"),
     ({"jitter": {"spread": 1}}, "jitter.spread"),
     ({"classes": [3, 11]}, "classes.1"),
+    ({"translation": {"distribution": "log_uniform"}}, "translation.distribution"),
+    ({"allographs": {"7": {"weights": {"plain": 0}}}}, "allographs.7.weights"),
+    ({"allographs": {"7": {"weights": {"hooked": 1}}}}, "allographs.7.weights.hooked"),
     ({"colour": "red"}, "colour"),
 ])
 def test_invalid_parameters_name_the_parameter(params: dict[str, Any], field: str) -> None:
@@ -187,6 +230,13 @@ def test_invalid_parameters_name_the_parameter(params: dict[str, Any], field: st
 def test_classes_restricts_the_labels() -> None:
     _, labels = render({"n": 300, "seed": 0, "classes": [3, 8]})
     assert set(labels.tolist()) == {3, 8}
+
+
+def test_allograph_weights_choose_the_shapes() -> None:
+    every, _ = plain(classes=[1])
+    bars, _ = plain(classes=[1], allographs={"1": {"weights": {"bar": 1}}})
+    assert len(np.unique(every.reshape(len(every), -1), axis=0)) >= 4  # all else is constant
+    assert len(np.unique(bars.reshape(len(bars), -1), axis=0)) == 1
 
 
 def test_any_resolution() -> None:

@@ -13,7 +13,7 @@ from generators.render.scenes.coco import encode_masks
 from generators.render.scenes.raster import run_boxes
 from generators.render.scenes.reference import render_scenes_per_image
 from generators.render.scenes.sensor import NoiseSource
-from tests.generators.render.scenes_support import params, render
+from tests.generators.render.scenes_support import only, params, render
 
 ARRAYS = ("images", "instance_ids", "depth", "normals", "amodal_masks")
 LABELS = ("keypoints", "visible_boxes", "amodal_boxes", "visible_fraction", "visible_area", "amodal_area",
@@ -22,13 +22,13 @@ LABELS = ("keypoints", "visible_boxes", "amodal_boxes", "visible_fraction", "vis
 
 @pytest.mark.parametrize("overrides", [
     {"modality": "grayscale"},
-    {"modality": "infrared", "lighting": {"type": {"point": 1}}},
-    {"modality": "multispectral", "channels": 4, "camera": {"blur_sigma": {"min": 1.0, "max": 1.5}}},
+    {"modality": "infrared", "lighting": {"type": only("point")}},
+    {"modality": "multispectral", "channels": 4, "camera": {"blur_sigma": {"low": 1.0, "high": 1.5}}},
     # A close camera and tall objects: cards cross the camera plane and take the whole frame.
-    {"camera": {"distance": {"min": 2, "max": 2.5}, "elevation_deg": {"min": 10, "max": 30}},
-     "objects": {"height": {"min": 0.5, "max": 3}, "size": {"min": 1, "max": 3}}},
+    {"camera": {"distance": {"low": 2, "high": 2.5}, "elevation_deg": {"low": 10, "high": 30}},
+     "objects": {"height": {"low": 0.5, "high": 3}, "size": {"low": 1, "high": 3}}},
     # Blocks overhanging the frame's edge on an odd-sized frame.
-    {"width": 37, "height": 23, "objects": {"spread": {"min": 4, "max": 6}}},
+    {"width": 37, "height": 23, "objects": {"spread": {"low": 4, "high": 6}}},
 ])
 def test_batched_renderer_equals_the_per_image_loop(overrides: dict[str, Any]) -> None:
     p = params(n=10, **overrides)
@@ -42,7 +42,7 @@ def test_batched_renderer_equals_the_per_image_loop(overrides: dict[str, Any]) -
 
 
 def test_batched_renderer_equals_the_per_image_loop_on_real_backgrounds() -> None:
-    p = params(n=8, camera={"distortion": {"min": 1.2, "max": 1.6}})
+    p = params(n=8, camera={"distortion": {"low": 1.2, "high": 1.6}})
     backgrounds = np.random.default_rng(0).integers(0, 256, (3, 20, 30, 3), dtype=np.uint8)
     batched, single = render(p, backgrounds), list(render_scenes_per_image(p, backgrounds))
     for name in ARRAYS:
@@ -83,7 +83,7 @@ def test_encoded_masks_match_pycocotools_on_the_plain_layout() -> None:
 @pytest.mark.parametrize("overrides", [
     {"sequence": {"frames": 2}},
     # Sky above the horizon and black corners outside the image circle: normals 0 there.
-    {"camera": {"distortion": {"min": 1.2, "max": 1.8}, "elevation_deg": {"min": 10, "max": 30}}},
+    {"camera": {"distortion": {"low": 1.2, "high": 1.8}, "elevation_deg": {"low": 10, "high": 30}}},
 ])
 def test_half_normals_are_the_normals_in_float16(overrides: dict[str, Any]) -> None:
     backgrounds = np.random.default_rng(4).integers(0, 256, (2, 16, 16), dtype=np.uint8)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from generators.render.scenes.reference import render_scenes_per_image
-from tests.generators.render.scenes_support import FLAT, params, ray_depths, render
+from tests.generators.render.scenes_support import FLAT, only, params, ray_depths, render
 
 
 def test_visible_area_matches_the_pixels_the_image_shows() -> None:
@@ -30,7 +30,7 @@ def test_visible_area_matches_the_pixels_the_image_shows() -> None:
 
 
 def test_depth_order_decides_which_object_covers_which() -> None:
-    batches = render(params(n=24, objects={"placement": {"clustered": 1}, "count": {"min": 4, "max": 6}}))
+    batches = render(params(n=24, objects={"placement": only("clustered"), "count": {"low": 4, "high": 6}}))
     contested = 0
     for part in batches:
         for i in range(len(part)):
@@ -62,8 +62,8 @@ def test_visible_mask_is_inside_amodal_mask_and_fractions_agree() -> None:
 
 
 def test_fully_occluded_objects_have_no_visible_box() -> None:
-    heavy = params(n=32, occluders={"count": {"min": 3, "max": 4}, "width": {"min": 0.8, "max": 1.2}},
-                   objects={"placement": {"clustered": 1}})
+    heavy = params(n=32, occluders={"count": {"low": 3, "high": 4}, "width": {"low": 0.8, "high": 1.2}},
+                   objects={"placement": only("clustered")})
     hidden = 0
     for part in render(heavy):
         labels = part.labels
@@ -78,7 +78,7 @@ def test_fully_occluded_objects_have_no_visible_box() -> None:
 
 def test_visible_keypoints_lie_on_their_object() -> None:
     shown = 0
-    for part in render(params(n=24, objects={"classes": {"shapes": 1}, "size": {"min": 0.9, "max": 1.2}})):
+    for part in render(params(n=32, objects={"classes": only("shapes"), "size": {"low": 0.9, "high": 1.2}})):
         kp = part.labels.keypoints
         m, k, p = np.nonzero(kp[..., 2] > 0)
         x, y = np.floor(kp[m, k, p, 0]).astype(int), np.floor(kp[m, k, p, 1]).astype(int)
@@ -111,7 +111,7 @@ def test_semantic_mask_is_the_category_of_the_visible_instance() -> None:
 
 
 def test_normals_are_unit_and_face_the_camera() -> None:
-    part = render(params(n=8, surface={"relief": {"min": 0.5, "max": 1.0}}))[0]
+    part = render(params(n=8, surface={"relief": {"low": 0.5, "high": 1.0}}))[0]
     length = np.linalg.norm(part.normals, axis=1)
     surface = np.isfinite(part.depth)
     np.testing.assert_allclose(length[surface], 1, atol=1e-5)
@@ -121,8 +121,8 @@ def test_normals_are_unit_and_face_the_camera() -> None:
 
 
 def test_batched_renderer_equals_the_per_image_loop_under_strong_lenses() -> None:
-    for p in (params(n=12), params(n=6, camera={"distortion": {"min": 0.6, "max": 1.8},
-                                              "fov_deg": {"min": 70, "max": 140}},
+    for p in (params(n=12), params(n=6, camera={"distortion": {"low": 0.6, "high": 1.8},
+                                              "fov_deg": {"low": 70, "high": 140}},
                                   sequence={"frames": 2})):
         batched = render(p)
         single = list(render_scenes_per_image(p))
@@ -138,7 +138,7 @@ def test_batched_renderer_equals_the_per_image_loop_under_strong_lenses() -> Non
 
 
 def test_fisheye_corners_see_nothing() -> None:
-    part = render(params(n=4, camera={"distortion": {"min": 1.6, "max": 1.6}}))[0]
+    part = render(params(n=4, camera={"distortion": {"low": 1.6, "high": 1.6}}))[0]
     assert (part.images[:, :, 0, 0] == 0).all()
     assert np.isinf(part.depth[:, 0, 0]).all() and (part.instance_ids[:, 0, 0] == 0).all()
     assert (part.images[:, :, 32, 32] > 0).any()

@@ -10,23 +10,28 @@ import pytest
 from generators import registry
 from generators.params import ParameterError, validate_params
 from generators.render.scenes import SCENES_SPEC, SCHEMA, render_scenes
-from tests.generators.render.scenes_support import FLAT, params, render
+from generators.render.scenes.catalog import CATEGORIES
+from generators.render.scenes.scene import ROLE_TARGET
+from tests.generators.render.scenes_support import FLAT, only, params, render
 
 
 def test_registered_as_a_scene_renderer() -> None:
     spec = registry.get("scenes")
     assert spec is SCENES_SPEC and spec.kind == "renderer" and spec.modality == "scene"
     defaults = registry.validate("scenes", {})
-    assert {"n", "seed"} <= set(defaults) and defaults["camera"]["fov_deg"] == {"min": 45, "max": 65}
+    assert {"n", "seed"} <= set(defaults) and defaults["camera"]["fov_deg"]["distribution"] == "uniform"
+    assert (defaults["camera"]["fov_deg"]["low"], defaults["camera"]["fov_deg"]["high"]) == (45, 65)
 
 
 @pytest.mark.parametrize(("given", "field"), [
     ({"modality": "xray"}, "modality"),
-    ({"camera": {"fov_deg": {"min": 5, "max": 60}}}, "camera.fov_deg.min"),
+    ({"camera": {"fov_deg": {"low": 5, "high": 60}}}, "camera.fov_deg.low"),
+    ({"camera": {"fov_deg": {"distribution": "gamma"}}}, "camera.fov_deg.distribution"),
     ({"camera": {"zoom": 2}}, "camera.zoom"),
-    ({"objects": {"count": {"min": 1}}}, "objects.count"),
+    ({"objects": {"count": {"low": 1.5}}}, "objects.count.low"),
+    ({"objects": {"count": {"distribution": "normal"}}}, "objects.count.distribution"),
     ({"width": 4}, "width"),
-    ({"lighting": {"type": {"laser": 1}}}, "lighting.type.laser"),
+    ({"lighting": {"type": {"weights": {"laser": 1}}}}, "lighting.type.weights.laser"),
 ])
 def test_schema_errors_name_the_parameter(given: dict[str, Any], field: str) -> None:
     with pytest.raises(ParameterError) as error:
@@ -35,8 +40,8 @@ def test_schema_errors_name_the_parameter(given: dict[str, Any], field: str) -> 
 
 
 @pytest.mark.parametrize(("given", "field"), [
-    ({"objects": {"count": {"min": 5, "max": 2}}}, "objects.count"),
-    ({"background": {"texture": {"checker": 0}}}, "background.texture"),
+    ({"objects": {"count": {"low": 5, "high": 2}}}, "objects.count.low"),
+    ({"background": {"texture": {"weights": {"checker": 0}}}}, "background.texture.weights"),
 ])
 def test_inconsistent_distributions_name_the_parameter(given: dict[str, Any], field: str) -> None:
     with pytest.raises(ParameterError) as error:
@@ -81,10 +86,32 @@ def test_provided_backgrounds_replace_the_ground() -> None:
 
 
 def test_one_light_changes_shading_across_an_object() -> None:
-    lit = params(n=8, lighting={"type": {"point": 1}, "height": {"min": 3, "max": 3}},
-                 surface={"relief": {"min": 1, "max": 1}, "pattern": {"plain": 1}, "specular": {"min": 0, "max": 0}},
-                 camera={"noise_std": {"min": 0, "max": 0}})
+    lit = params(n=8, lighting={"type": only("point"), "height": {"low": 3, "high": 3}},
+                 surface={"relief": {"low": 1, "high": 1}, "pattern": only("plain"), "specular": {"low": 0, "high": 0}},
+                 camera={"noise_std": {"low": 0, "high": 0}})
     part = render(lit)[0]
     spreads = [part.images[i, :, part.instance_ids[i] == k].std()
                for i in range(8) for k in range(1, 7) if (part.instance_ids[i] == k).sum() > 30]
     assert np.median(spreads) > 3
+
+
+def target_categories(p: dict[str, Any]) -> set[str]:
+    names = {category.id: category.name for category in CATEGORIES}
+    objects = render(p)[0].batch.objects
+    return {names[int(c)] for c in objects.category[objects.active & (objects.role == ROLE_TARGET)]}
+
+
+def test_object_digits_and_shapes_are_drawn_by_their_weights() -> None:
+    assert target_categories(params(n=8)) >= {"3", "square"}
+    assert target_categories(params(n=8, objects={"classes": only("digits"), "digits": only("7")})) == {"7"}
+    shapes = {"classes": only("shapes"), "shapes": {"weights": {"star": 1, "circle": 1}}}
+    assert target_categories(params(n=8, objects=shapes)) == {"star", "circle"}
+
+
+def test_the_background_image_attribute_picks_the_provided_image() -> None:
+    backgrounds = np.zeros((3, 8, 8), dtype=np.uint8)
+    for position, index in ((0.0, 0), (0.5, 1), (1.0, 2)):
+        p = params(n=4, background={"image": {"distribution": "constant", "value": position}})
+        assert (render(p, backgrounds)[0].batch.background_index == index).all()
+    spread = render(params(n=40), backgrounds)[0].batch.background_index
+    assert set(spread.tolist()) == {0, 1, 2}

@@ -20,7 +20,7 @@ def project(part, i: int, world: np.ndarray) -> np.ndarray:  # noqa: ANN001 (tes
 
 def test_flow_follows_object_centres_and_ids_are_stable() -> None:
     frames = 4
-    parts = render(params(n=8, sequence={"frames": frames, "speed": {"min": 0.2, "max": 0.4}}))
+    parts = render(params(n=8, sequence={"frames": frames, "speed": {"low": 0.2, "high": 0.4}}))
     checked = 0
     for part in parts:
         obj = part.batch.objects
