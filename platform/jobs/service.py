@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access import ledger
@@ -31,7 +31,7 @@ def submit(user, job_type: str, parameters: Any) -> Job:
     estimate = limits.check_caps(declared, prepared.parameters)
     with transaction.atomic():
         if prepared.dataset is not None and prepared.dataset.pk is None:
-            prepared.dataset.save()
+            _create_dataset(prepared.dataset)
         job = Job.objects.create(
             type=declared.name, owner=user, parameters=prepared.parameters,
             queue=prepared.queue, dataset=prepared.dataset,
@@ -46,6 +46,15 @@ def submit(user, job_type: str, parameters: Any) -> Job:
                 raise JobParameterError("parameters.epsilon", str(exc)) from None
         enqueue(job)
     return job
+
+
+def _create_dataset(dataset) -> None:
+    try:
+        with transaction.atomic():
+            dataset.save()
+    except IntegrityError:  # another request created the same slug since prepare() looked
+        raise JobParameterError("parameters.dataset", f"{dataset.slug!r} was created by another request just now; "
+                                "submit again to add a version to it, or choose another slug") from None
 
 
 def enqueue(job: Job) -> None:

@@ -91,3 +91,20 @@ def test_a_token_from_username_and_password_authenticates(client, user):
                             HTTP_AUTHORIZATION=f"Token {token}")
     assert submitted.status_code == 201
     assert client.post("/api/token/", {"username": "alice", "password": "wrong"}).status_code == 401
+
+
+def test_two_first_submissions_into_one_new_dataset_do_not_500(api, user, django_user_model, monkeypatch):
+    from jobs import limits
+
+    check_caps = limits.check_caps
+
+    def meanwhile(*args, **kwargs):  # another request creates the slug after prepare() looked
+        Dataset.objects.create(slug="race", title="r", modality="image", kind="synthetic",
+                               owner=django_user_model.objects.create_user("racer"))
+        return check_caps(*args, **kwargs)
+
+    monkeypatch.setattr(limits, "check_caps", meanwhile)
+    response = api.post("/api/jobs/", {"type": "generate", "parameters": {"generator": "digits", "dataset": "race"}},
+                        format="json")
+    assert response.status_code == 400 and "another request" in response.json()["parameters.dataset"][0]
+    assert not Job.objects.exists()
