@@ -8,10 +8,11 @@ Field names are dotted paths under ``p.`` (``p.camera.fov_deg.low``).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from generators.params import ParameterError
+from generators.params import ParameterError, shorten
 
 PREFIX = "p."
 
@@ -98,13 +99,15 @@ def _convert(path: str, widget: str, raw: str, prop: dict[str, Any]) -> Any:
         if widget == "integer":
             return int(raw)
         if widget == "number":
-            return float(raw)
+            if not math.isfinite(number := float(raw)):
+                raise ParameterError(path, f"{shorten(raw, 40)!r} is not a finite number")
+            return number
         if widget == "json":
             return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ParameterError(path, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     except ValueError:
-        raise ParameterError(path, f"{raw!r} is not {'an integer' if widget == 'integer' else 'a number'}") from None
+        raise ParameterError(path, f"{shorten(raw, 40)!r} is not {'an integer' if widget == 'integer' else 'a number'}") from None
     if widget == "select":
         # Enum values may be numbers; match the declared value's text.
         return next((choice for choice in prop["enum"] if str(choice) == raw), raw)

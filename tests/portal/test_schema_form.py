@@ -41,6 +41,10 @@ def test_typed_inputs_are_converted_and_bad_ones_named():
     assert bad.value.field == "box.low"
     with pytest.raises(ParameterError, match="not valid JSON"):
         read_values(schema, QueryDict("p.items=[1,"))
+    for infinite in ("nan", "1e400", "-inf"):  # float() takes them; no schema bound stops a NaN
+        with pytest.raises(ParameterError, match="not a finite number") as bad:
+            read_values(schema, QueryDict(f"p.rate={infinite}"))
+        assert bad.value.field == "rate"
     assert read_values(schema, QueryDict("p.n=")) == {"on": False}  # empty: the default applies
 
 
