@@ -99,15 +99,17 @@ def _convert(path: str, widget: str, raw: str, prop: dict[str, Any]) -> Any:
         if widget == "integer":
             return int(raw)
         if widget == "number":
-            if not math.isfinite(number := float(raw)):
-                raise ParameterError(path, f"{shorten(raw, 40)!r} is not a finite number")
-            return number
+            number = float(raw)
         if widget == "json":
             return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ParameterError(path, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     except ValueError:
         raise ParameterError(path, f"{shorten(raw, 40)!r} is not {'an integer' if widget == 'integer' else 'a number'}") from None
+    if widget == "number":
+        if not math.isfinite(number):  # float() takes "nan" and "1e400"; no schema bound stops a NaN
+            raise ParameterError(path, f"{shorten(raw, 40)!r} is not a finite number")
+        return number
     if widget == "select":
         # Enum values may be numbers; match the declared value's text.
         return next((choice for choice in prop["enum"] if str(choice) == raw), raw)
