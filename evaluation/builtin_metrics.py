@@ -66,7 +66,9 @@ BUILTIN_METRICS = (
     _fidelity("kid", "lower"),
     _fidelity("precision", "higher"),
     _fidelity("recall", "higher"),
-    _fidelity("density", "ideal 1"),
+    _fidelity("density", "ideal 1", exempt={
+        "copy_vs_independent": "a copy sits at the centre of its own real k-NN ball, so it counts one ball "
+                               "more than a draw of the same distribution (about 1 + 1/k, past the ideal 1)"}),
     _fidelity("coverage", "higher"),
     _fidelity("alpha_precision", "higher"),
     _fidelity("beta_recall", "higher"),
