@@ -21,6 +21,8 @@ gate at most 2.5% of the time however many checks there are. A check
 * passes otherwise.
 
 The gate fails when any check fails, else is inconclusive when any is, else passes.
+Thresholds, ideals and clear leaks are the gating metrics' declarations
+(``evaluation.builtin_metrics``).
 """
 
 from __future__ import annotations
