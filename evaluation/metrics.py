@@ -67,7 +67,8 @@ class Metric:
     ``key`` is its key in its report section (default: ``name``); ``contract``
     metrics are the section's stable keys, the others are shown beside them.
     A gating metric with ``family`` shares that metric's threshold, ideal and
-    clear leak. ``checks`` are its gate check names (default: its name).
+    clear leak. ``checks`` are its gate check names: its name (the default) or
+    ``name.part`` for each part of a value with several (``mia_auc.distance``).
     ``score`` maps a value to 0..1 for its summary ``component``; ``note`` is
     how the component names it. ``exempt`` maps a check of ``CHECKS`` to why
     the metric cannot meet it.
@@ -108,6 +109,8 @@ class Metric:
             object.__setattr__(self, "key", self.name)
         if not self.checks:
             object.__setattr__(self, "checks", (self.name,))
+        if any(c != self.name and not c.startswith(self.name + ".") for c in self.checks):
+            raise ValueError(f"metric {self.name!r}: check names must be {self.name!r} or {self.name!r}.PART")
 
     @property
     def op(self) -> str:

@@ -32,6 +32,7 @@ def test_the_declarations_give_the_gate_and_report_constants():
     ("formats", ("audio",), "formats must be some of"),
     ("direction", "sideways", "direction must be"),
     ("exempt", {"speed": "fast"}, "unknown checks"),
+    ("checks", ("other.part",), "check names must be"),
 ])
 def test_a_bad_declaration_is_refused(field, value, message):
     declared = {"name": "m", "section": "privacy", "formats": ("tabular",), "direction": "lower",
