@@ -158,7 +158,7 @@ def reference_contexts(kind: str) -> dict[str, Context]:
 def metric_checks(metric: Metric) -> list[tuple[str, Callable[[], None] | str]]:
     """Each check of the suite on the reference data: ``(name, run)``, or ``(name, reason)`` where the
     metric declares it cannot meet it."""
-    def on_formats(check: Callable[[Context, Context], None], first: str, second: str) -> Callable[[], None]:
+    def on_formats(check: Callable[[Metric, Context, Context], None], first: str, second: str) -> Callable[[], None]:
         def run() -> None:
             for kind in metric.formats:
                 contexts = reference_contexts(kind)
