@@ -3,14 +3,14 @@
 Every gating metric has an ideal (what a generator that never saw the
 training rows gets: a DCR share or AUC of 0.5, an exact-match excess or an
 attack risk of 0) and a threshold. Its interval is wide enough that the
-intervals of all of a report kind's ``GATED`` checks hold together with
+intervals of all of a report kind's gating checks (``gated_checks``) hold together with
 probability ``CI_LEVEL`` (Bonferroni), so independent real data fails the
 gate at most 2.5% of the time however many checks there are. A check
 
 * fails when its value is past the threshold and its interval excludes the ideal;
 * is inconclusive when it does not fail and the data are too small to tell: the
   interval a value at the ideal would get (``null_half_width``) is wider than
-  the distance from the ideal to a clear leak (``CLEAR_LEAK``, or the
+  the distance from the ideal to a clear leak (the metric's ``clear_leak``, or the
   threshold if that is further; for an attack risk, also at least the risk
   that wins ``CLEAR_GAIN`` more training records than control records, since
   where the control attack already succeeds the risk scale is stretched by
@@ -21,61 +21,47 @@ gate at most 2.5% of the time however many checks there are. A check
 * passes otherwise.
 
 The gate fails when any check fails, else is inconclusive when any is, else passes.
+Thresholds, ideals and clear leaks are the gating metrics' declarations
+(``evaluation.builtin_metrics``).
 """
 
 from __future__ import annotations
 
 import math
 
+from evaluation import metrics
 from evaluation.stats import z_value
 
 CI_LEVEL = 0.95
 
-# Privacy gate defaults (a reference dataset may override any of them).
-PRIVACY_THRESHOLDS = {
-    "dcr_share": 0.55,
-    "mia_auc": 0.6,
-    # Synthetic exact-match rate minus the real holdout's (the real data's own repeat rate).
-    "exact_match_excess": 0.01,
-    "singling_out_risk": 0.1,
-    "linkability_risk": 0.1,
-    "inference_risk": 0.1,
-}
-# Values each check must be able to tell from its ideal; a sample too small for that is inconclusive.
-CLEAR_LEAK = {
-    "dcr_share": 0.6,           # a fifth of the synthetic rows copied
-    "mia_auc": 0.7,
-    "exact_match_excess": 0.1,  # a tenth of the synthetic rows copied beyond the real repeat rate
-    "singling_out_risk": 0.3,
-    "linkability_risk": 0.3,
-    "inference_risk": 0.3,
-}
 # An attack that succeeds on this many more training records (per record attacked) is a clear leak.
 CLEAR_GAIN = 0.1
-IDEAL = {"dcr_share": 0.5, "mia_auc": 0.5, "exact_match_excess": 0.0,
-         "singling_out_risk": 0.0, "linkability_risk": 0.0, "inference_risk": 0.0}
 
-# The statistical checks of each report kind (epsilon, when given, is exact and gates too).
-GATED = {
-    "tabular": ("dcr_share", "dcr_share_worst_subset", "mia_auc.distance", "mia_auc.density_ratio",
-                "exact_match_excess", "singling_out_risk", "linkability_risk", "inference_risk"),
-    "image": ("dcr_share", "mia_auc.distance", "mia_auc.density_ratio", "exact_match_excess"),
-}
+
+def gated_checks(kind: str) -> list[str]:
+    """The statistical checks of a report kind, from the registry's gating metrics (epsilon, when given,
+    is exact and gates too)."""
+    return [check for m in metrics.gated(kind) for check in m.checks]
+
+
+def metric_of(check: str) -> metrics.Metric:
+    """The metric that declares ``check`` (``mia_auc.distance``: ``mia_auc``)."""
+    return metrics.get(check.split(".")[0])
 
 
 def family(check: str) -> str:
     """The threshold a check is judged by: ``dcr_share_worst_subset`` by ``dcr_share``, ``mia_auc.*`` by ``mia_auc``."""
-    return "dcr_share" if check.startswith("dcr_share") else check.split(".")[0]
+    return metrics.judged_as(metric_of(check)).name
 
 
 def check_level(kind: str) -> float:
     """Confidence level of each gating interval of a report kind (Bonferroni share of ``CI_LEVEL``)."""
-    return 1 - (1 - CI_LEVEL) / len(GATED[kind])
+    return 1 - (1 - CI_LEVEL) / len(gated_checks(kind))
 
 
 def check_z(kind: str) -> float:
     """Normal quantile of each gating interval of a report kind (joint level ``CI_LEVEL``)."""
-    return z_value(CI_LEVEL, len(GATED[kind]))
+    return z_value(CI_LEVEL, len(gated_checks(kind)))
 
 
 def judge(name: str, stat: dict | None, threshold: float) -> tuple[dict, dict | None]:
@@ -84,17 +70,17 @@ def judge(name: str, stat: dict | None, threshold: float) -> tuple[dict, dict | 
     ``stat`` is ``{value, ci, null_half_width, rows}``, or ``{value: None,
     reason, rows_needed}`` for a metric the data were too small to compute.
     """
-    fam = family(name)
-    ideal = IDEAL[fam]
+    judged = metrics.judged_as(metric_of(name))
+    ideal = judged.ideal
     check = {"name": name, "value": None, "threshold": threshold, "op": "<=", "gate": True, "ideal": ideal,
-             "ci": None, "null_half_width": None, "clear_leak": CLEAR_LEAK[fam]}
+             "ci": None, "null_half_width": None, "clear_leak": judged.clear_leak}
     if stat is None or stat.get("value") is None:
         why = {"check": name, "reason": (stat or {}).get("reason", "could not be computed on these data"),
                "rows_needed": (stat or {}).get("rows_needed")}
         return check | {"status": "inconclusive", "passed": False}, why
     value, (low, _high), width = stat["value"], stat["ci"], stat["null_half_width"]
     check |= {"value": value, "ci": stat["ci"], "null_half_width": width}
-    margin = max(CLEAR_LEAK[fam], threshold) - ideal
+    margin = max(judged.clear_leak, threshold) - ideal
     if stat.get("headroom"):
         margin = max(margin, CLEAR_GAIN / stat["headroom"])
     why = None

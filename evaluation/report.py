@@ -16,22 +16,13 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from evaluation import fidelity, privacy
+from evaluation import fidelity, metrics, privacy
 from evaluation.columns import screen_columns
 from evaluation.distances import knn
 from evaluation.encoding import TableEncoder, is_categorical
 from evaluation.errors import InputError
 from evaluation.features import image_features
-from evaluation.gate import (
-    CI_LEVEL,
-    GATED,
-    PRIVACY_THRESHOLDS,
-    check_level,
-    check_z,
-    decide,
-    family,
-    judge,
-)
+from evaluation.gate import CI_LEVEL, check_level, check_z, decide, family, gated_checks, judge
 from evaluation.stats import auc_interval, difference_interval, null_auc_se, z_value
 from evaluation.threads import limit_threads
 from evaluation.utility import IMAGE_MODELS, TABULAR_MODELS, infer_task, tstr_trtr
@@ -39,23 +30,16 @@ from evaluation.version import EVALUATION_VERSION
 
 SCHEMA = "synthreg.report/1"
 
-# Advisory quality thresholds: shown as pass/fail in the summary table, never gating.
-QUALITY_THRESHOLDS = {"utility_ratio": 0.8, "ks_complement": 0.8, "tv_complement": 0.8, "c2st_auc": 0.8}
-DEFAULT_THRESHOLDS = {**PRIVACY_THRESHOLDS, **QUALITY_THRESHOLDS}
+# Gate thresholds, then advisory ones (shown as pass/fail, never gating), as the metrics declare them.
+DEFAULT_THRESHOLDS = metrics.default_thresholds()
 # Threshold names that changed meaning, with what replaced them (named in the error).
 RENAMED_THRESHOLDS = {"exact_match_rate": "exact_match_excess (synthetic exact-match rate minus the real holdout's)"}
 # A synthetic image this close to a real one (RMS pixel difference over the real pixel range) is a copy.
 NEAR_COPY_TOLERANCE = 1 / 16
 
-FIDELITY_KEYS = (
-    "ks_complement", "tv_complement", "correlation_similarity", "mmd", "frechet", "kid",
-    "precision", "recall", "density", "coverage", "alpha_precision", "beta_recall",
-    "authenticity", "c2st_auc",
-)
-PRIVACY_KEYS = (
-    "dcr_share", "dcr_synthetic_p05", "dcr_holdout_p05", "nndr_p05", "exact_match_rate",
-    "mia_auc", "singling_out_risk", "linkability_risk", "inference_risk", "epsilon",
-)
+# The sections' contract keys, in the registry's order (``evaluation.builtin_metrics``).
+FIDELITY_KEYS = metrics.contract_keys("fidelity")
+PRIVACY_KEYS = metrics.contract_keys("privacy")
 # Shown beside the contract keys in the HTML page.
 PRIVACY_CONTEXT_KEYS = (
     "dcr_share_worst_subset", "dcr_worst_subset_columns", "exact_match_rate_holdout", "exact_match_excess",
@@ -150,11 +134,6 @@ def _check_finite(series: pd.Series, where: str) -> None:
 # --- scores and verdict --------------------------------------------------------
 
 
-def _closeness(auc: float | None) -> float | None:
-    """1 at AUC 0.5 (no signal), 0 at AUC 1."""
-    return None if auc is None else float(np.clip(1 - 2 * max(0.0, auc - 0.5), 0, 1))
-
-
 def _weighted(components: dict[str, dict]) -> float | None:
     present = {k: c for k, c in components.items() if c["value"] is not None}
     if not present:
@@ -168,76 +147,67 @@ def _mean(values) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def summarize(utility: dict, fid: dict, priv: dict) -> dict:
+def _worst(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return min(values) if values else None
+
+
+def summarize(values: dict) -> dict:
     """Quality and privacy scores on 0..100, each a weighted mean of named 0..1 components.
 
-    Components that do not apply are left out and the weights renormalised.
+    ``values`` holds each metric's value by name. A component (``metrics.COMPONENTS``)
+    is the mean of its metrics' scores (quality) or the worst of them (privacy);
+    components that do not apply are left out and the weights renormalised.
     """
-    shapes = _mean([fid["ks_complement"], fid["tv_complement"]])
-    ratio = utility.get("ratio")
-    quality = {
-        "column_shapes": {"value": shapes, "weight": 1.0, "from": ["ks_complement", "tv_complement"]},
-        "column_pairs": {"value": fid["correlation_similarity"], "weight": 1.0,
-                         "from": ["correlation_similarity"]},
-        "detection": {"value": _closeness(fid["c2st_auc"]), "weight": 1.0,
-                      "from": ["c2st_auc (1 - 2*max(0, auc - 0.5))"]},
-        "utility": {"value": None if ratio is None else float(np.clip(ratio, 0, 1)), "weight": 1.0,
-                    "from": ["utility.ratio (clipped to 0..1)"]},
-    }
-    shares = [priv["dcr_share"], priv.get("dcr_share_worst_subset")]
-    worst_share = max(s for s in shares if s is not None)
-    attacks = [priv[k]["value"] for k in ("singling_out_risk", "linkability_risk", "inference_risk")
-               if priv[k] is not None]
-    mia = [v for v in priv["mia_auc"].values() if v is not None]
-    privacy_parts = {
-        "dcr": {"value": _closeness(worst_share), "weight": 1.0,
-                "from": ["dcr_share, dcr_share_worst_subset (1 - 2*max(0, share - 0.5))"]},
-        "membership_inference": {"value": _closeness(max(mia)) if mia else None, "weight": 1.0,
-                                 "from": ["mia_auc.distance", "mia_auc.density_ratio"]},
-        "exact_matches": {"value": 1 - max(0.0, priv["exact_match_excess"]), "weight": 1.0,
-                          "from": ["exact_match_excess (1 - max(0, synthetic rate - holdout rate))"]},
-        "attacks": {"value": 1 - max(attacks) if attacks else None, "weight": 1.0,
-                    "from": ["singling_out_risk", "linkability_risk", "inference_risk"]},
-    }
+    composition = {}
+    for score, combine, sections in (("quality", _mean, ("utility", "fidelity")), ("privacy", _worst, ("privacy",))):
+        feeding = [m for m in metrics.all_metrics() if m.component and m.section in sections]
+        names = dict.fromkeys(metrics.COMPONENTS[score] + tuple(m.component for m in feeding))
+        composition[score] = {}
+        for name in names:
+            members = [m for m in feeding if m.component == name]
+            composition[score][name] = {
+                "value": combine(m.score(values[m.name]) for m in members if values[m.name] is not None),
+                "weight": 1.0, "from": [note for m in members for note in m.note]}
     return {
-        "quality_score": _weighted(quality),
-        "privacy_score": _weighted(privacy_parts),
-        "composition": {"quality": quality, "privacy": privacy_parts},
+        "quality_score": _weighted(composition["quality"]),
+        "privacy_score": _weighted(composition["privacy"]),
+        "composition": composition,
     }
 
 
-def verdict(
-    utility: dict, fid: dict, priv: dict, thresholds: dict, epsilon_budget: float | None,
-    kind: str = "tabular",
-) -> dict:
-    """Each check's result; the privacy gate is pass, fail or inconclusive (see ``evaluation.gate``)."""
+def verdict(values: dict, intervals: dict, thresholds: dict, epsilon_budget: float | None,
+            kind: str = "tabular") -> dict:
+    """Each check's result; the privacy gate is pass, fail or inconclusive (see ``evaluation.gate``).
+
+    Gating metrics with an interval are judged by the gate; the rest with a
+    threshold (epsilon, against ``epsilon_budget``; the advisory ones) are exact.
+    """
     checks, unsure = [], []
-    for name in GATED[kind]:
-        if name in priv["intervals"]:  # absent: the check does not apply (e.g. one column, no link)
-            check, why = judge(name, priv["intervals"][name], thresholds[family(name)])
+    for name in gated_checks(kind):
+        if name in intervals:  # absent: the check does not apply (e.g. one column, no link)
+            check, why = judge(name, intervals[name], thresholds[family(name)])
             checks.append(check)
             unsure += [why] if why else []
-
-    def exact(name: str, value, limit, op: str, gate: bool) -> None:
+    limits = thresholds | {"epsilon": epsilon_budget}
+    everything = metrics.all_metrics()
+    exact = [m for m in everything if m.gate and m.interval is None] + [
+        m for m in everything if not m.gate and m.threshold is not None]
+    for m in exact:
+        value, limit = values[m.name], limits.get(m.name)
         if value is None or limit is None:
-            return
-        passed = bool(value <= limit if op == "<=" else value >= limit)
-        checks.append({"name": name, "value": value, "threshold": limit, "op": op, "passed": passed,
-                       "gate": gate, "status": "pass" if passed else "fail", "ci": None})
-
-    exact("epsilon", priv["epsilon"], epsilon_budget, "<=", True)
-    exact("utility_ratio", utility.get("ratio"), thresholds["utility_ratio"], ">=", False)
-    for key in ("ks_complement", "tv_complement"):
-        exact(key, fid[key], thresholds[key], ">=", False)
-    exact("c2st_auc", fid["c2st_auc"], thresholds["c2st_auc"], "<=", False)
+            continue
+        passed = bool(value >= limit if m.op == ">=" else value <= limit)
+        checks.append({"name": m.name, "value": value, "threshold": limit, "op": m.op, "passed": passed,
+                       "gate": m.gate, "status": "pass" if passed else "fail", "ci": None})
     return decide(checks, unsure) | {
         "checks": checks,
-        "intervals": {"level": CI_LEVEL, "joint_over_checks": len(GATED[kind]), "z": check_z(kind)},
+        "intervals": {"level": CI_LEVEL, "joint_over_checks": len(gated_checks(kind)), "z": check_z(kind)},
     }
 
 
 def _thresholds(overrides: dict | None) -> dict:
-    merged = dict(DEFAULT_THRESHOLDS)
+    merged = metrics.default_thresholds()
     for key, value in (overrides or {}).items():
         if key in RENAMED_THRESHOLDS:
             raise InputError(f"threshold {key!r} is now {RENAMED_THRESHOLDS[key]}; rename or drop the override")
@@ -260,19 +230,35 @@ def _json_safe(value):
     return value
 
 
-def _assemble(kind: str, utility: dict, fid: dict, priv: dict, thresholds: dict,
+def _in_order(stage: dict, declared: list, values: dict) -> dict:
+    """A section: its contract keys first, in the registry's order, then the stage's other keys,
+    each declared metric's key holding that metric's value."""
+    contract = {m.key: values[m.name] for m in declared if m.contract}
+    rest = {k: v for k, v in stage.items() if k not in contract}
+    return contract | rest | {m.key: values[m.name] for m in declared if not m.contract}
+
+
+def _assemble(ctx: metrics.Context, utility: dict, fid: dict, priv: dict, thresholds: dict,
               epsilon_budget: float | None, extra: dict) -> dict:
-    fid = {k: fid.get(k) for k in FIDELITY_KEYS} | {k: v for k, v in fid.items() if k not in FIDELITY_KEYS}
-    priv = {k: priv.get(k) for k in PRIVACY_KEYS} | {k: v for k, v in priv.items() if k not in PRIVACY_KEYS}
+    """The report from the shared stages, each section's metrics read from the registry."""
+    values = {m.name: m.value(ctx) for m in metrics.all_metrics()}
+    intervals = {}
+    for m in metrics.all_metrics():
+        if m.interval is not None and ctx.kind in m.formats:
+            intervals |= m.interval(ctx)
+    kind = ctx.kind
+    utility = utility | {m.key: values[m.name] for m in metrics.section("utility")}
+    fid = _in_order(fid, metrics.section("fidelity"), values)
+    priv = _in_order(priv, metrics.section("privacy"), values) | {"intervals": intervals}
     return _json_safe({
         "schema": SCHEMA,
         "kind": kind,
         "evaluation_version": EVALUATION_VERSION,
-        "summary": summarize(utility, fid, priv),
+        "summary": summarize(values),
         "utility": utility,
         "fidelity": fid,
         "privacy": priv,
-        "verdict": verdict(utility, fid, priv, thresholds, epsilon_budget, kind),
+        "verdict": verdict(values, intervals, thresholds, epsilon_budget, kind),
         "thresholds": thresholds | {"epsilon_budget": epsilon_budget},
         **extra,
     })
@@ -365,7 +351,7 @@ def _distance_privacy(
     intervals = {"dcr_share": _share_interval(priv["dcr_share"], priv["dcr_share_null_sd"], z, n)}
     if priv["dcr_share_worst_subset"] is not None:
         # The worst of several subsets: its interval is widened for all of them (Bonferroni).
-        z_subsets = z_value(CI_LEVEL, len(GATED[kind]) * priv["dcr_subsets_searched"])
+        z_subsets = z_value(CI_LEVEL, len(gated_checks(kind)) * priv["dcr_subsets_searched"])
         intervals["dcr_share_worst_subset"] = _share_interval(
             priv["dcr_share_worst_subset"], priv["dcr_worst_subset_null_sd"], z_subsets, n)
     attacks = {
@@ -447,28 +433,38 @@ def build_tabular_report(
     data's own; a table report never carries samples. ``n_threads`` caps
     OpenMP/BLAS/torch threads (see ``evaluation.threads``).
     """
+    ctx = tabular_context(real_train, real_holdout, synthetic, target=target, task=task, epsilon=epsilon,
+                          random_state=random_state, progress=progress, seeds=seeds, models=models,
+                          n_attacks=n_attacks, fidelity_rows=fidelity_rows, sdmetrics_max_pairs=sdmetrics_max_pairs)
+    thresholds = _thresholds(thresholds)
+    with limit_threads(n_threads):
+        return _tabular_report(ctx, thresholds, epsilon_budget, include_samples)
+
+
+def tabular_context(
+    real_train: pd.DataFrame, real_holdout: pd.DataFrame, synthetic: pd.DataFrame, *, target: str | None,
+    task: str | None = None, epsilon: float | None = None, random_state: int = 0, progress: Progress = None,
+    seeds: tuple[int, ...] = (0, 1, 2), models: tuple[str, ...] = TABULAR_MODELS, n_attacks: int = 1000,
+    fidelity_rows: int = 3000, sdmetrics_max_pairs: float = 2e8,
+) -> metrics.Context:
+    """A table evaluation's metric context: the checked inputs, and its stages computed on first use.
+
+    The arguments mean what they mean to ``build_tabular_report``; identifier-like
+    and free-text columns are left out here. A metric's ``compute`` (and
+    ``evaluation.checks``) runs on it.
+    """
     validate_tables(real_train, real_holdout, synthetic, target)
     excluded = screen_columns(real_train, real_holdout, keep=[target] if target is not None else [])
     cols = [c for c in real_train.columns if c not in {e["column"] for e in excluded}]
-    with limit_threads(n_threads):
-        return _tabular(real_train[cols], real_holdout[cols], synthetic[cols], excluded, target=target,
-                        task=task, thresholds=_thresholds(thresholds), epsilon=epsilon,
-                        epsilon_budget=epsilon_budget, random_state=random_state, progress=progress,
-                        seeds=seeds, models=models, n_attacks=n_attacks, fidelity_rows=fidelity_rows,
-                        sdmetrics_max_pairs=sdmetrics_max_pairs, include_samples=include_samples)
-
-
-def _tabular(real_train, real_holdout, synthetic, excluded, *, target, task, thresholds, epsilon,
-             epsilon_budget, random_state, progress, seeds, models, n_attacks, fidelity_rows,
-             sdmetrics_max_pairs, include_samples) -> dict:
-    cols = list(real_train.columns)
+    real_train, real_holdout, synthetic = real_train[cols], real_holdout[cols], synthetic[cols]
     stages = _Stages(progress, {"utility": 4, "fidelity": 3, "privacy": 3, "attacks": 2})
     encoder = TableEncoder.fit(real_train)
+    numeric, categorical = encoder.numeric, encoder.categorical
 
-    utility = {"task": None, "metric": None, "tstr": None, "trtr": None, "ratio": None}
-    if target is not None:
+    def utility_stage() -> dict:
+        if target is None:
+            return {"task": None, "metric": None, "tstr": None, "trtr": None, "ratio": None}
         features = [c for c in cols if c != target]
-        task = task or infer_task(real_train[target])
         x_enc = TableEncoder.fit(real_train, features)
         # Rows without a target value can be neither learned from nor scored.
         labelled = [t[t[target].notna()] for t in (real_train, synthetic, real_holdout)]
@@ -478,18 +474,17 @@ def _tabular(real_train, real_holdout, synthetic, excluded, *, target, task, thr
         y_train, y_syn, y_test = (t[target].to_numpy() for t in labelled)
         utility = stages.run(
             "utility", tstr_trtr, x_train, y_train, x_syn, y_syn, x_test, y_test,
-            task=task, models=models, seeds=seeds, progress=progress,
+            task=task or infer_task(real_train[target]), models=models, seeds=seeds, progress=progress,
         )
         utility["target"] = target
         utility["test_split"] = {
             "source": "real_holdout", "rows": len(y_test),
             "sha256": _fingerprint(x_test, y_test.astype(str)),
         }
-
-    enc_train, enc_syn = (encoder.transform(t) for t in (real_train, synthetic))
-    numeric, categorical = encoder.numeric, encoder.categorical
+        return utility
 
     def fidelity_stage() -> dict:
+        enc_train, enc_syn = (encoder.transform(t) for t in (real_train, synthetic))
         per_col = {}
         for c in numeric:
             per_col[c] = {"kind": "numeric", "metric": "ks_complement",
@@ -510,9 +505,6 @@ def _tabular(real_train, real_holdout, synthetic, excluded, *, target, task, thr
         }
         return fid
 
-    fid = stages.run("fidelity", fidelity_stage)
-    z = check_z("tabular")
-
     def privacy_stage() -> dict:
         # Fitted on all real rows, train and holdout alike, so the distance favours neither side;
         # every table's categories have their own slot, and no column counts more than 1.
@@ -524,7 +516,8 @@ def _tabular(real_train, real_holdout, synthetic, excluded, *, target, task, thr
         # The same rate for real rows never trained on: tables of few discrete values repeat rows.
         priv["exact_match_rate_holdout"] = privacy.exact_match_rate(real_train, real_holdout)
         priv["intervals"]["exact_match_excess"] = _exact_match_interval(
-            priv["exact_match_rate"], len(synthetic), priv["exact_match_rate_holdout"], len(real_holdout), z)
+            priv["exact_match_rate"], len(synthetic), priv["exact_match_rate_holdout"], len(real_holdout),
+            check_z("tabular"))
         priv["exact_match_excess"] = priv["intervals"]["exact_match_excess"]["value"]
         priv["excluded_columns"] = excluded
         priv["dcr_random_baseline"] = privacy.random_baseline(
@@ -545,23 +538,40 @@ def _tabular(real_train, real_holdout, synthetic, excluded, *, target, task, thr
             priv["sdmetrics"] = {"dcr_overfitting_protection": None, "dcr_baseline_protection": None}
         return priv
 
-    priv = stages.run("privacy", privacy_stage)
-    risks = stages.run(
-        "attacks", privacy.anonymeter_risks, real_train, real_holdout, synthetic,
-        secret=target, n_attacks=n_attacks, confidence_level=check_level("tabular"), random_state=random_state,
-    )
-    priv.update(risks)
-    for name in ("singling_out_risk", "linkability_risk", "inference_risk"):
-        if risks[name] is not None or name in risks["attacks_not_mounted"]:
-            priv["intervals"][name] = _risk_interval(risks[name], n_attacks)
+    def attacks_stage() -> dict:
+        """anonymeter's risks and their gate statistics, merged into the privacy stage's results."""
+        priv = ctx.shared("privacy")
+        risks = stages.run(
+            "attacks", privacy.anonymeter_risks, real_train, real_holdout, synthetic, secret=target,
+            n_attacks=n_attacks, confidence_level=check_level("tabular"), random_state=random_state,
+        )
+        priv.update(risks)
+        for name in ("singling_out_risk", "linkability_risk", "inference_risk"):
+            if risks[name] is not None or name in risks["attacks_not_mounted"]:
+                priv["intervals"][name] = _risk_interval(risks[name], n_attacks)
+        return priv
+
+    ctx = metrics.Context("tabular", real_train, real_holdout, synthetic, target=target,
+                          random_state=random_state, options={"epsilon": epsilon, "numeric": numeric},
+                          builders={"utility": utility_stage, "fidelity": lambda: stages.run("fidelity", fidelity_stage),
+                                    "privacy": lambda: stages.run("privacy", privacy_stage), "attacks": attacks_stage})
+    return ctx
+
+
+def _tabular_report(ctx: metrics.Context, thresholds: dict, epsilon_budget: float | None,
+                    include_samples: bool) -> dict:
+    # The stages in their order (the progress reported follows it).
+    utility, fid, priv = ctx.shared("utility"), ctx.shared("fidelity"), ctx.shared("attacks")
+    real_train, real_holdout, synthetic = ctx.real_train, ctx.real_holdout, ctx.synthetic
+    numeric = ctx.options["numeric"]
     details = {
         "columns": {c: _column_plot(real_train[c], synthetic[c], holdout=real_holdout[c],
-                                    synthetic_labels=include_samples) for c in cols},
+                                    synthetic_labels=include_samples) for c in real_train.columns},
         "correlation": _correlation_plot(real_train[numeric].astype(float), synthetic[numeric].astype(float)),
         "dcr_histogram": priv.pop("histogram"),
         "samples": None,
     }
-    return _assemble("tabular", utility, fid, priv, thresholds, epsilon_budget, {"details": details})
+    return _assemble(ctx, utility, fid, priv, thresholds, epsilon_budget, {"details": details})
 
 
 def _risk_interval(risk: dict | None, n_attacks: int) -> dict:
@@ -631,31 +641,44 @@ def build_image_report(
     (``details.samples`` is None). ``n_threads`` caps OpenMP/BLAS/torch
     threads (see ``evaluation.threads``).
     """
+    ctx = image_context(real_train_images, real_train_labels, real_holdout_images, real_holdout_labels,
+                        synthetic_images, synthetic_labels, random_state=random_state, progress=progress,
+                        seeds=seeds, models=models, fidelity_rows=fidelity_rows)
+    thresholds = _thresholds(thresholds)
+    with limit_threads(n_threads):
+        return _image_report(ctx, thresholds, n_samples if include_samples else None)
+
+
+def image_context(
+    real_train_images: np.ndarray, real_train_labels: np.ndarray, real_holdout_images: np.ndarray,
+    real_holdout_labels: np.ndarray, synthetic_images: np.ndarray, synthetic_labels: np.ndarray, *,
+    random_state: int = 0, progress: Progress = None, seeds: tuple[int, ...] = (0, 1, 2),
+    models: tuple[str, ...] = IMAGE_MODELS, fidelity_rows: int = 3000,
+) -> metrics.Context:
+    """An image evaluation's metric context (see ``tabular_context``; arguments as ``build_image_report``'s).
+
+    ``real_train``, ``real_holdout`` and ``synthetic`` are ``(images, labels)``, checked.
+    """
     sets, shape = _validate_images({
         "real_train": (real_train_images, real_train_labels),
         "real_holdout": (real_holdout_images, real_holdout_labels),
         "synthetic": (synthetic_images, synthetic_labels),
     })
-    with limit_threads(n_threads):
-        return _image(sets, shape, thresholds=_thresholds(thresholds), random_state=random_state,
-                      progress=progress, seeds=seeds, models=models, fidelity_rows=fidelity_rows,
-                      n_samples=n_samples if include_samples else None)
-
-
-def _image(sets, shape, *, thresholds, random_state, progress, seeds, models, fidelity_rows,
-           n_samples) -> dict:
     stages = _Stages(progress, {"utility": 4, "fidelity": 3, "privacy": 2})
     scale = float(sets["real_train"][0].max()) or 1.0
     (tr, y_tr), (ho, y_ho), (sy, y_sy) = (
         (imgs.reshape(len(imgs), -1) / scale, labels) for imgs, labels in sets.values()
     )
-    utility = stages.run(
-        "utility", tstr_trtr, tr, y_tr, sy, y_sy, ho, y_ho, task="classification",
-        models=models, seeds=seeds, image_shape=shape, progress=progress,
-    )
-    utility["target"] = "label"
-    utility["test_split"] = {"source": "real_holdout", "rows": len(ho),
-                             "sha256": _fingerprint(ho, y_ho.astype(str))}
+
+    def utility_stage() -> dict:
+        utility = stages.run(
+            "utility", tstr_trtr, tr, y_tr, sy, y_sy, ho, y_ho, task="classification",
+            models=models, seeds=seeds, image_shape=shape, progress=progress,
+        )
+        utility["target"] = "label"
+        utility["test_split"] = {"source": "real_holdout", "rows": len(ho),
+                                 "sha256": _fingerprint(ho, y_ho.astype(str))}
+        return utility
 
     def fidelity_stage() -> dict:
         feats, network = image_features([tr, sy], shape)
@@ -670,7 +693,6 @@ def _image(sets, shape, *, thresholds, random_state, progress, seeds, models, fi
             "features": network | {"rows_per_side": min(fidelity_rows, len(tr), len(sy))},
         }
 
-    fid = stages.run("fidelity", fidelity_stage)
     low, high = min(tr.min(), ho.min()), max(tr.max(), ho.max())
 
     def privacy_stage() -> dict:
@@ -686,15 +708,26 @@ def _image(sets, shape, *, thresholds, random_state, progress, seeds, models, fi
                  "distance": {"metric": "euclidean", "encoding": "pixels / scale, clipped to the real range"}}
         return priv
 
-    priv = stages.run("privacy", privacy_stage)
+    return metrics.Context(
+        "image", sets["real_train"], sets["real_holdout"], sets["synthetic"], target="label",
+        random_state=random_state,
+        options={"pixels": (tr, ho, sy), "labels": y_sy, "shape": shape, "scale": scale, "range": (low, high)},
+        builders={"utility": utility_stage, "fidelity": lambda: stages.run("fidelity", fidelity_stage),
+                  "privacy": lambda: stages.run("privacy", privacy_stage)})
+
+
+def _image_report(ctx: metrics.Context, thresholds: dict, n_samples: int | None) -> dict:
+    # The stages in their order (the progress reported follows it).
+    utility, fid, priv = ctx.shared("utility"), ctx.shared("fidelity"), ctx.shared("privacy")
+    (tr, ho, sy), shape, scale, (low, high) = (ctx.options[k] for k in ("pixels", "shape", "scale", "range"))
     details = {
         "columns": {"pixel intensity": _column_plot(pd.Series(tr.ravel() * scale), pd.Series(sy.ravel() * scale))},
         "correlation": None,
         "dcr_histogram": priv.pop("histogram"),
-        "samples": None if n_samples is None else _samples(sy, y_sy, np.r_[tr, ho], shape, scale, n_samples,
-                                                            tolerance=NEAR_COPY_TOLERANCE * (high - low)),
+        "samples": None if n_samples is None else _samples(sy, ctx.options["labels"], np.r_[tr, ho], shape, scale,
+                                                            n_samples, tolerance=NEAR_COPY_TOLERANCE * (high - low)),
     }
-    return _assemble("image", utility, fid, priv, thresholds, None, {"details": details})
+    return _assemble(ctx, utility, fid, priv, thresholds, None, {"details": details})
 
 
 def _samples(synthetic: np.ndarray, labels: np.ndarray, real: np.ndarray, shape: tuple[int, int],

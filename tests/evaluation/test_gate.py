@@ -13,7 +13,8 @@ import statsmodels.api as sm
 from sklearn import datasets
 
 import evaluation
-from evaluation.gate import CLEAR_LEAK, judge
+from evaluation import metrics
+from evaluation.gate import judge
 from evaluation.stats import null_auc_se
 
 from .conftest import population
@@ -69,7 +70,7 @@ def test_tiny_tables_are_inconclusive_with_the_size_needed(tmp_path):
     assert unsure["mia_auc.density_ratio"]["rows_needed"] == 20  # too few rows to fit its reference density
     needed = unsure["mia_auc.distance"]["rows_needed"]
     z = verdict["intervals"]["z"]
-    margin = CLEAR_LEAK["mia_auc"] - 0.5
+    margin = metrics.get("mia_auc").clear_leak - 0.5
     # At the size named, the AUC interval of chance is as narrow as the clear-leak margin; one row less is not.
     assert z * null_auc_se(needed, needed) <= margin * 1.01
     assert needed > 10 and z * null_auc_se(needed // 2, needed // 2) > margin
