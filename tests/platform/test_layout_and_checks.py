@@ -34,6 +34,15 @@ def test_libraries_do_not_import_django():
     subprocess.run([sys.executable, "-c", code], check=True, cwd="/", timeout=120)
 
 
+def test_import_contracts_are_kept():
+    """The layers and the Django-free libraries (pyproject.toml [tool.importlinter])."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint_imports), "--no-cache"], cwd=REPO, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
 @pytest.mark.django_db
 def test_no_missing_migrations():
     call_command("makemigrations", "--check", "--dry-run", stdout=io.StringIO())
