@@ -1,4 +1,6 @@
-"""The one access policy every route uses (API, portal, downloads, jobs).
+"""The one access policy every route uses (API, portal, downloads, jobs) for datasets.
+
+Which jobs a user sees is the jobs app's own rule: jobs.visibility.
 
 - public: anyone may see and download.
 - private: the owner, grantees and staff may see and download.
@@ -12,7 +14,6 @@ from django.db.models import Q, QuerySet
 
 from access.models import AuditEvent
 from catalog.models import Dataset
-from jobs.models import Job
 
 
 def visible_datasets(user) -> QuerySet[Dataset]:
@@ -45,13 +46,6 @@ def can_use_as_input(user, dataset: Dataset) -> bool:
 
 def can_manage(user, dataset: Dataset) -> bool:
     return user.is_authenticated and (user.is_staff or dataset.owner_id == user.pk)
-
-
-def visible_jobs(user) -> QuerySet[Job]:
-    if not user.is_authenticated:
-        return Job.objects.none()
-    jobs = Job.objects.all()
-    return jobs if user.is_staff else jobs.filter(owner=user)
 
 
 def audit(user, action: str, target: str, **details) -> None:

@@ -25,6 +25,7 @@ from catalog.leaderboard import leaderboard
 from catalog.models import Dataset, DatasetVersion, Evaluation, Generator
 from jobs import service
 from jobs.types import JobTargetNotFound
+from jobs.visibility import visible_jobs
 
 
 class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
@@ -135,7 +136,7 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = JobFilter
 
     def get_queryset(self):
-        jobs = policy.visible_jobs(self.request.user).select_related("owner", "dataset", "output_version")
+        jobs = visible_jobs(self.request.user).select_related("owner", "dataset", "output_version")
         if self.action == "list" and "parent" not in self.request.query_params:
             # Shards are listed under their job only: ?parent=<id>.
             jobs = jobs.filter(parent__isnull=True)

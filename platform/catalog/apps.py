@@ -13,5 +13,7 @@ class CatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from catalog import checks  # noqa: F401  (registers system checks)
+
         # Built-in and plugin generators show in the catalog after every migrate.
         post_migrate.connect(_sync_generators, sender=self)

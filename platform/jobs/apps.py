@@ -8,6 +8,7 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Here, not at the top: Django imports apps.py before any model can be (checks reads job types).
         from generators import registry
         from jobs import checks  # noqa: F401  (registers system checks)
 

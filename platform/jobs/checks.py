@@ -1,7 +1,12 @@
 """System checks for the job machinery (ids jobs.E001..)."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core import checks
+from jsonschema import Draft202012Validator, SchemaError
+
+from jobs.types import JobType, job_types
 
 
 @checks.register(checks.Tags.compatibility)
@@ -25,3 +30,24 @@ def check_timeouts(app_configs, **kwargs) -> list[checks.CheckMessage]:
             id="jobs.E002",
         ))
     return errors
+
+
+def job_type_errors(declared: Iterable[JobType]) -> list[checks.CheckMessage]:
+    errors = []
+    for job_type in declared:
+        try:
+            Draft202012Validator.check_schema(job_type.schema)
+        except SchemaError as exc:
+            errors.append(checks.Error(
+                f"job type {job_type.name!r}: its parameter schema is no valid JSON Schema (draft 2020-12): "
+                f"{exc.message}",
+                hint="Fix the schema; jsonschema.Draft202012Validator.check_schema(schema) names the fault.",
+                obj=job_type.name, id="jobs.E010",
+            ))
+    return errors
+
+
+@checks.register()
+def check_job_types(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Every declared job type's schema is one the API can validate requests against."""
+    return job_type_errors(job_types().values())

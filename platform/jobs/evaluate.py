@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
+from access import policy
 from catalog import storage
 from catalog.lineage import derived_from_restricted
 from catalog.loaders import load_arrays, load_table
 from catalog.models import Dataset, DatasetVersion, Evaluation
 from generators.spec import Estimate
+from jobs.models import Job
 from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob, Sizing
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,6 @@ SCHEMA: dict[str, Any] = {
 
 
 def prepare(user, params: dict[str, Any]) -> PreparedJob:
-    from access import policy
-
     version = DatasetVersion.objects.select_related("dataset__reference").filter(pk=params["version"]).first()
     if version is None or not policy.can_view(user, version.dataset):
         raise JobTargetNotFound(f"no dataset version {params['version']}")
@@ -77,6 +77,7 @@ def _split_record(train: np.ndarray, holdout: np.ndarray, seed: int) -> dict[str
 
 
 def compute_report(version: DatasetVersion, real: DatasetVersion, params: dict[str, Any], progress) -> dict[str, Any]:
+    # Lazy for cost: the evaluation library loads torch, scikit-learn and matplotlib; only workers need it.
     import evaluation
 
     seed = params["seed"]
@@ -108,6 +109,7 @@ def compute_report(version: DatasetVersion, real: DatasetVersion, params: dict[s
 
 
 def run(job_run) -> None:
+    # Lazy for cost: the evaluation library loads torch, scikit-learn and matplotlib; only workers need it.
     import evaluation
 
     job = job_run.job
@@ -137,6 +139,7 @@ def run(job_run) -> None:
 
 def queue_evaluation(version: DatasetVersion) -> None:
     """Evaluate a new synthetic version against its dataset's reference, as its owner."""
+    # Inside jobs, a real cycle: service -> tasks -> evaluate (tasks imports this module).
     from jobs import service
 
     dataset = version.dataset
@@ -152,8 +155,8 @@ def queue_evaluation(version: DatasetVersion) -> None:
 def queue_stale_evaluations() -> list[DatasetVersion]:
     """Queue an evaluation for each ready synthetic version with a reference whose newest
     report was made by other evaluation code (or that has none), unless one is under way."""
+    # Lazy for cost: importing evaluation.version runs evaluation/__init__ (the whole library).
     from evaluation.version import EVALUATION_VERSION
-    from jobs.models import Job
 
     busy = set(Job.objects.filter(type="evaluate", state__in=[Job.State.QUEUED, Job.State.RUNNING])
                .values_list("parameters__version", flat=True))

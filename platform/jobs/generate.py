@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.text import slugify
 
+from access import policy
 from catalog.generator_rows import sync_generator
 from catalog.loaders import load_arrays
 from catalog.models import Dataset, DatasetVersion, VersionParent
@@ -40,8 +41,6 @@ SCHEMA: dict[str, Any] = {
 
 
 def prepare(user, params: dict[str, Any]) -> PreparedJob:
-    from access import policy
-
     try:
         spec = registry.get(params["generator"])
     except registry.UnknownGenerator as exc:
@@ -91,8 +90,6 @@ def prepare(user, params: dict[str, Any]) -> PreparedJob:
 
 
 def _backgrounds_version(user, spec, slug: str | None):
-    from access import policy
-
     if not slug:
         return None
     if "backgrounds" not in spec.inputs:

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Dataset
+from jobs import shards
 from jobs.models import Job
 from jobs.types import get_job_type
 
@@ -102,8 +103,6 @@ def _clean_staging(job: Job) -> None:
 
 def job_ended(job: Job) -> None:
     """Tidy up after a job ended without success: its shards stop, its parent hears of it."""
-    from jobs import shards
-
     _clean_staging(job)
     shards.stop_shards(job)
     if job.parent_id:

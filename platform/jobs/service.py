@@ -11,7 +11,10 @@ from access import ledger
 from generators.params import ParameterError, validate_params
 from jobs import limits
 from jobs.models import Job
+from jobs.runner import job_ended
+from jobs.tasks import run_job
 from jobs.types import JobParameterError, get_job_type
+from synthreg.celery import app
 
 State = Job.State
 
@@ -63,8 +66,6 @@ def enqueue(job: Job) -> None:
 
 
 def _send(job_id, queue: str) -> None:
-    from jobs.tasks import run_job
-
     result = run_job.apply_async(args=[str(job_id)], queue=queue, task_id=str(job_id))
     Job.objects.filter(pk=job_id).update(celery_task_id=result.id)
 
@@ -80,9 +81,6 @@ def cancel(job: Job) -> bool:
         state=State.CANCELLED, finished_at=timezone.now(), error="cancelled by the user",
     )
     if updated:
-        from jobs.runner import job_ended
-        from synthreg.celery import app
-
         app.control.revoke(str(job.pk))
         job_ended(job)
     job.refresh_from_db()

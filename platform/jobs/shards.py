@@ -20,7 +20,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.generator_rows import sync_generator
+from catalog.publish import publish_version
 from generators import registry
+from jobs.evaluate import queue_evaluation
 from jobs.models import Job
 from jobs.types import JobParameterError, JobType, Sizing
 
@@ -49,9 +52,8 @@ def run_parent(job_run, spec) -> None:
     a shard completing locks the same row before it counts its siblings, so the last shard
     always finds the parent released and wakes it.
     """
-    from catalog.generator_rows import sync_generator
-    from catalog.publish import publish_version
-    from jobs.evaluate import queue_evaluation
+    # Inside jobs, real cycles: generate imports this module for its sharding, and
+    # service -> tasks -> runner -> this module.
     from jobs.generate import lineage_parents
     from jobs.service import enqueue
 
@@ -94,6 +96,7 @@ def run_parent(job_run, spec) -> None:
 def run_shard(job_run) -> None:
     job = job_run.job
     spec = registry.get(job.parameters["generator"])
+    # Inside jobs, a real cycle: generate imports this module for its sharding.
     from jobs.generate import generator_inputs
 
     result = spec.run(job.parameters["params"], job_run.staging, job_run.progress, **generator_inputs(job))
@@ -115,6 +118,7 @@ def run_shard(job_run) -> None:
 
 
 def wake_parent(parent_id) -> None:
+    # Inside jobs, a real cycle: service -> tasks -> runner -> shards.
     from jobs.service import enqueue
 
     parent = Job.objects.filter(pk=parent_id, state=State.RUNNING).first()
@@ -135,6 +139,7 @@ def _internal(user, params: dict[str, Any]):
 
 def _estimate(parameters: dict[str, Any]) -> Sizing:
     """A shard's own part; limits count shards through their parent's estimate, never again."""
+    # Inside jobs, a real cycle: generate imports this module for its sharding.
     from jobs.generate import estimate
 
     return estimate(parameters)

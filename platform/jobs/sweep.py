@@ -54,6 +54,7 @@ from django.utils import timezone
 from jobs import service
 from jobs.models import Job
 from jobs.runner import holder_is_gone
+from synthreg.celery import app
 
 log = logging.getLogger(__name__)
 State = Job.State
@@ -183,8 +184,6 @@ class Sweeper:
         self._suspects: dict[str, tuple] = {}
 
     def sweep(self) -> Outcome:
-        from synthreg.celery import app
-
         with app.connection_for_write() as connection:
             queues = broker_queues(connection)
             with queues.exclusive() as mine:

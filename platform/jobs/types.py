@@ -84,7 +84,8 @@ class JobType:
 
 @cache
 def job_types() -> dict[str, JobType]:
-    """Every declared job type by name (imported lazily: declarations touch models)."""
+    """Every declared job type by name."""
+    # Inside jobs, a real cycle: each type's module imports this one for JobType.
     from jobs.evaluate import EVALUATE
     from jobs.generate import GENERATE
     from jobs.shards import GENERATE_SHARD

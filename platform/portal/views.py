@@ -12,6 +12,7 @@ from generators import registry
 from generators.params import ParameterError, fill_defaults
 from jobs import service
 from jobs.types import JobParameterError, JobTargetNotFound
+from jobs.visibility import visible_jobs
 from portal.schema_form import fields_for, read_values
 
 
@@ -48,12 +49,12 @@ def evaluation_detail(request, pk):
 
 @login_required
 def job_list(request):
-    jobs = policy.visible_jobs(request.user).filter(parent__isnull=True).select_related("dataset")[:200]
+    jobs = visible_jobs(request.user).filter(parent__isnull=True).select_related("dataset")[:200]
     return render(request, "portal/jobs.html", {"jobs": jobs})
 
 
 def _visible_job(request, pk):
-    job = policy.visible_jobs(request.user).filter(pk=pk).select_related("dataset").first()
+    job = visible_jobs(request.user).filter(pk=pk).select_related("dataset").first()
     if job is None:
         raise Http404("No such job.")
     return job

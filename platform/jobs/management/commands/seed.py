@@ -1,4 +1,8 @@
-"""`manage.py seed`: register the built-in reference datasets and generators (idempotent)."""
+"""`manage.py seed`: register the built-in reference datasets and generators (idempotent).
+
+It lives in the jobs app, the lowest layer that may use all it touches: the catalog, the
+demo user's grants (access) and the demo job.
+"""
 
 from __future__ import annotations
 
