@@ -1,8 +1,19 @@
-"""Streaming version files out, checked against the manifest and the access policy."""
+"""Streaming version files out, checked against the manifest and the access policy.
 
+Versions are immutable, so a file's manifest sha256 is its strong ETag and its digest, and a
+download can be resumed with ``Range`` (one range per request) and checked with ``If-Range``.
+"""
+
+import base64
+import hashlib
 import io
+import json
+import mimetypes
+import re
+from collections.abc import Iterator
 
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from access import policy
@@ -23,31 +34,135 @@ def _check_download(request, version: DatasetVersion, path: str) -> None:
         raise Http404(f"Version {version} is {version.status}, not ready.")
 
 
-def version_archive_response(request, version: DatasetVersion) -> StreamingHttpResponse:
-    _check_download(request, version, "*")
-    policy.audit(request.user, "download", str(version), path="*")
-    response = StreamingHttpResponse(stream_version_zip(version), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{version.dataset.slug}-v{version.number}.zip"'
+_CHUNK = 1 << 20
+_SINGLE_RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")  # longer numbers: ignored
+
+
+def _matches_any(header: str, etag: str) -> bool:
+    """If-None-Match's weak comparison: ``*`` or any listed tag, W/ or not."""
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _not_modified(etag: str) -> HttpResponse:
+    response = HttpResponse(status=304)
+    response["ETag"] = etag
     return response
 
 
-def version_file_response(request, version: DatasetVersion, path: str) -> FileResponse:
+def _requested_range(request, size: int, etag: str) -> tuple[int, int] | None:
+    """The one byte range asked for as (first, last), or None for the whole file.
+
+    A Range that is not one well-formed ``bytes=`` range is ignored (RFC 9110 allows it): multiple
+    ranges are answered with the whole file rather than a multipart body. ``If-Range`` must be this
+    file's ETag (strong comparison; we send no Last-Modified, so a date never matches).
+    Raises ValueError when the range lies outside the file (416).
+    """
+    match = _SINGLE_RANGE.fullmatch(request.headers.get("Range", "").strip())
+    if not match or match.groups() == ("", ""):
+        return None
+    if "If-Range" in request.headers and request.headers["If-Range"].strip() != etag:
+        return None
+    first, last = match.groups()
+    if not first:  # a suffix: the last n bytes
+        length = min(int(last), size)
+        if length == 0:
+            raise ValueError("a suffix range of 0 bytes")
+        return size - length, size - 1
+    start, end = int(first), (int(last) if last else size - 1)
+    if last and start > end:
+        return None  # not a valid range-spec: ignored
+    if start >= size:
+        raise ValueError(f"starts at byte {start}")
+    return start, min(end, size - 1)
+
+
+def _read_range(source, start: int, length: int) -> Iterator[bytes]:
+    """``length`` bytes from ``start``, in chunks: a seek, never the whole file in memory."""
+    with source:
+        source.seek(start)
+        while length > 0 and (chunk := source.read(min(_CHUNK, length))):
+            length -= len(chunk)
+            yield chunk
+
+
+def archive_etag(version: DatasetVersion) -> str:
+    """The zip is built from the manifest alone (and the immutable creation date it stamps)."""
+    key = json.dumps({"manifest": version.manifest, "created": version.created_at.isoformat()}, sort_keys=True)
+    return f'"{hashlib.sha256(key.encode()).hexdigest()}"'
+
+
+def version_archive_response(request, version: DatasetVersion) -> HttpResponse:
+    _check_download(request, version, "*")
+    etag = archive_etag(version)
+    if _matches_any(request.headers.get("If-None-Match", ""), etag):
+        return _not_modified(etag)
+    if request.method == "HEAD":
+        response = HttpResponse(content_type="application/zip")
+    else:
+        policy.audit(request.user, "download", str(version), path="*")
+        response = StreamingHttpResponse(stream_version_zip(version), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{version.dataset.slug}-v{version.number}.zip"'
+    response["ETag"] = etag
+    # Built as it streams: no byte offsets to resume from, and its length is not computed in advance.
+    response["Accept-Ranges"] = "none"
+    return response
+
+
+def version_file_response(request, version: DatasetVersion, path: str) -> HttpResponse:
     _check_download(request, version, path)
     # Only paths listed in the manifest are served: no path tricks reach storage.
     entry = version.manifest_entry(path)
     if entry is None:
         raise Http404(f"{path!r} is not a file of {version}.")
-    policy.audit(request.user, "download", str(version), path=path)
     if "min_visible" in request.GET:
+        # A filtered stream, not the stored bytes: no ETag, digest or Range apply to it.
+        policy.audit(request.user, "download", str(version), path=path)
         return _filtered_coco_response(version, path, request.GET["min_visible"])
+    size, etag = entry["size"], f'"{entry["sha256"]}"'
+    if _matches_any(request.headers.get("If-None-Match", ""), etag):
+        return _not_modified(etag)
+    try:
+        byte_range = _requested_range(request, size, etag)
+    except ValueError as exc:
+        response = JsonResponse({"detail": f"Range not satisfiable: {exc}, but {path} has {size} bytes."},
+                                status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if request.method == "HEAD":
+        response = HttpResponse(content_type=_content_type(path))
+        response["Content-Disposition"] = content_disposition_header(True, path.rsplit("/", 1)[-1])
+    else:
+        policy.audit(request.user, "download", str(version), path=path)
+        response = _file_body(version, path, byte_range)
+    first, last = byte_range or (0, size - 1)
+    if byte_range:
+        response.status_code = 206
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    response["Content-Length"] = str(last - first + 1)
+    response["ETag"] = etag
+    response["Accept-Ranges"] = "bytes"
+    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(entry['sha256'])).decode()}:"
+    response["X-Checksum-SHA256"] = entry["sha256"]
+    return response
+
+
+def _content_type(path: str) -> str:
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def _file_body(version: DatasetVersion, path: str, byte_range: tuple[int, int] | None) -> HttpResponse:
     try:
         source = storage.open_version_file(version.storage_prefix, path)
     except FileNotFoundError:
         raise Http404(f"{path} of {version} is listed in its manifest but missing from storage; "
                       "`manage.py verify` lists every damaged version for an administrator.") from None
-    response = FileResponse(source, as_attachment=True, filename=path.rsplit("/", 1)[-1])
-    response["Content-Length"] = str(entry["size"])
-    response["X-Checksum-SHA256"] = entry["sha256"]
+    filename = path.rsplit("/", 1)[-1]
+    if byte_range is None:
+        return FileResponse(source, as_attachment=True, filename=filename, content_type=_content_type(path))
+    first, last = byte_range
+    response = StreamingHttpResponse(_read_range(source, first, last - first + 1), content_type=_content_type(path))
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 

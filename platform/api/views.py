@@ -84,24 +84,62 @@ def evaluation_report(request, pk: int, kind: str):
 RESTRICTED = OpenApiResponse(description="The dataset is restricted real data: never downloadable.")
 
 
-@extend_schema(responses={(200, "application/zip"): bytes, 403: RESTRICTED})
-@api_view(["GET"])
+NOT_MODIFIED = OpenApiResponse(description="`If-None-Match` names this ETag: you have these bytes already.")
+IF_NONE_MATCH = OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description=(
+    "An ETag from an earlier download: answered 304 while it still matches (versions never change)."))
+
+
+def _response_header(name: str, description: str, codes: list[int]) -> OpenApiParameter:
+    return OpenApiParameter(name, str, OpenApiParameter.HEADER, response=codes, description=description)
+
+
+@extend_schema(
+    responses={(200, "application/zip"): bytes, 304: NOT_MODIFIED, 403: RESTRICTED},
+    parameters=[IF_NONE_MATCH, _response_header("ETag", "Strong, from the version's manifest.", [200, 304]),
+                _response_header("Accept-Ranges", "`none`: the zip is built as it streams.", [200])],
+)
+@api_view(["GET", "HEAD"])
 @permission_classes([AllowAny])  # the access policy decides, per dataset
 def version_archive(request, pk: int):
-    """The whole version (its files and manifest) as one streamed zip."""
+    """The whole version (its files and manifest) as one streamed zip; `HEAD` gives its headers.
+
+    Built as it streams, so it has no `Content-Length` and no `Range` (`Accept-Ranges: none`):
+    resume by downloading the files one by one."""
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
     return version_archive_response(request, version)
 
 
 @extend_schema(
-    responses={(200, "*/*"): bytes, 403: RESTRICTED},
-    parameters=[OpenApiParameter("min_visible", {"type": "number", "minimum": 0, "maximum": 1}, description=(
-        "COCO files only: leave out objects less visible than this fraction (streamed)."))],
+    responses={
+        (200, "*/*"): bytes,
+        (206, "*/*"): OpenApiResponse(bytes, description="The one byte range asked for in `Range`."),
+        304: NOT_MODIFIED,
+        403: RESTRICTED,
+        416: OpenApiResponse(description="`Range` starts past the end; `Content-Range: bytes */<size>`."),
+    },
+    parameters=[
+        OpenApiParameter("min_visible", {"type": "number", "minimum": 0, "maximum": 1}, description=(
+            "COCO files only: leave out objects less visible than this fraction (streamed; no `Range`, "
+            "`ETag` or digest, since the bytes are not the stored ones).")),
+        OpenApiParameter("Range", str, OpenApiParameter.HEADER, description=(
+            "One range, `bytes=a-b`, `bytes=a-` or `bytes=-n`, answered 206; several ranges get the whole file.")),
+        OpenApiParameter("If-Range", str, OpenApiParameter.HEADER, description=(
+            "The ETag of the partial download: if it no longer matches, the whole file comes back (200).")),
+        IF_NONE_MATCH,
+        _response_header("ETag", "Strong: the file's sha256 from the manifest, quoted.", [200, 206, 304]),
+        _response_header("Repr-Digest", "RFC 9530: `sha-256=:<base64>:` of the whole file.", [200, 206]),
+        _response_header("X-Checksum-SHA256", "The whole file's sha256, hex.", [200, 206]),
+        _response_header("Accept-Ranges", "`bytes`.", [200, 206]),
+        _response_header("Content-Range", "`bytes a-b/size` (206) or `bytes */size` (416).", [206, 416]),
+    ],
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @permission_classes([AllowAny])  # the access policy decides, per dataset
 def version_file(request, pk: int, path: str):
-    """Stream one file of a version, if its dataset's content may leave the platform."""
+    """Stream one file of a version, if its dataset's content may leave the platform.
+
+    `HEAD` gives the same headers without the body; an interrupted download resumes with `Range`
+    and `If-Range: <ETag>`, and is checked against `Repr-Digest`."""
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
     return version_file_response(request, version, path)
 
