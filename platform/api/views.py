@@ -130,6 +130,7 @@ def version_archive(request, pk: int):
         _response_header("Repr-Digest", "RFC 9530: `sha-256=:<base64>:` of the whole file.", [200, 206]),
         _response_header("X-Checksum-SHA256", "The whole file's sha256, hex.", [200, 206]),
         _response_header("Accept-Ranges", "`bytes`.", [200, 206]),
+        _response_header("Content-Length", "The bytes in this answer: the whole file, or the range.", [200, 206]),
         _response_header("Content-Range", "`bytes a-b/size` (206) or `bytes */size` (416).", [206, 416]),
     ],
 )
