@@ -8,7 +8,6 @@ import base64
 import hashlib
 import io
 import json
-import mimetypes
 import re
 from collections.abc import Iterator
 
@@ -148,7 +147,8 @@ def version_file_response(request, version: DatasetVersion, path: str) -> HttpRe
 
 
 def _content_type(path: str) -> str:
-    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+    """The type a whole-file FileResponse gives (a .gz stays application/gzip), for HEAD and ranges."""
+    return FileResponse(io.BytesIO(), filename=path.rsplit("/", 1)[-1])["Content-Type"]
 
 
 def _file_body(version: DatasetVersion, path: str, byte_range: tuple[int, int] | None) -> HttpResponse:
@@ -159,7 +159,7 @@ def _file_body(version: DatasetVersion, path: str, byte_range: tuple[int, int] |
                       "`manage.py verify` lists every damaged version for an administrator.") from None
     filename = path.rsplit("/", 1)[-1]
     if byte_range is None:
-        return FileResponse(source, as_attachment=True, filename=filename, content_type=_content_type(path))
+        return FileResponse(source, as_attachment=True, filename=filename)
     first, last = byte_range
     response = StreamingHttpResponse(_read_range(source, first, last - first + 1), content_type=_content_type(path))
     response["Content-Disposition"] = content_disposition_header(True, filename)

@@ -35,7 +35,7 @@ def publish_files(owner, slug: str, access: str, files: dict[str, bytes]):
 
 @pytest.fixture
 def version(user):
-    return publish_files(user, "ranges", "private", {"data.bin": CONTENT})
+    return publish_files(user, "ranges", "private", {"data.bin": CONTENT, "table.csv.gz": CONTENT})
 
 
 def url(version, path="data.bin"):
@@ -110,10 +110,11 @@ def test_if_range_with_another_etag_gives_the_whole_file(api, version):
     assert response.status_code == 200 and body(response) == CONTENT
 
 
+@pytest.mark.parametrize("path", ["data.bin", "table.csv.gz"])
 @pytest.mark.parametrize("range_header", [None, "bytes=5-9"])
-def test_head_has_the_headers_of_get_and_no_body(api, version, range_header):
+def test_head_has_the_headers_of_get_and_no_body(api, version, path, range_header):
     extra = {"HTTP_RANGE": range_header} if range_header else {}
-    got, head = api.get(url(version), **extra), api.head(url(version), **extra)
+    got, head = api.get(url(version, path), **extra), api.head(url(version, path), **extra)
     assert head.status_code == got.status_code and head.content == b""
     names = ("ETag", "Content-Length", "Content-Type", "Content-Disposition", "Accept-Ranges", "Repr-Digest",
              "X-Checksum-SHA256", "Content-Range")
