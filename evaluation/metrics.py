@@ -7,19 +7,19 @@ gating metric also declares its ideal and clear-leak level for the gate
 (``evaluation.gate``) and ``interval(context)``: its gate statistics, by check
 name. The registry's order is the order of the report's keys.
 
-Built-in metrics register on import of this module (``evaluation.builtin_metrics``);
-third-party ones through the ``synthreg.metrics`` entry-point group (each entry
-point names a :class:`Metric`). The registry is frozen on first use, so every
-report of a process is built from the same set.
+Built-in metrics come from ``evaluation.builtin_metrics``; third-party ones through the
+``synthreg.metrics`` entry-point group (each entry point names a :class:`Metric`). The
+registry (``contracts.registry``) is frozen on first use, so every report of a process is
+built from the same set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
+
+from contracts.registry import Registry, Unknown
 
 ENTRY_POINT_GROUP = "synthreg.metrics"
 SECTIONS = ("utility", "fidelity", "privacy")
@@ -122,72 +122,24 @@ class Metric:
         return self.compute(context) if context.kind in self.formats else None
 
 
-_registry: dict[str, Metric] = {}
-_sources: dict[str, str] = {}
-_frozen = False
+class UnknownMetric(Unknown):
+    pass
 
 
-class UnknownMetric(LookupError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"unknown metric {name!r}; known metrics: {', '.join(_registry) or 'none'}")
-        self.name = name
-
-
-def register(metric: Metric, source: str = "builtin") -> Metric:
-    if _frozen:
-        raise RuntimeError(f"metric registry is frozen; cannot register {metric.name!r}")
-    if metric.name in _registry and _registry[metric.name] is not metric:
-        raise ValueError(f"metric {metric.name!r} is registered twice")
-    _registry[metric.name] = metric
-    _sources[metric.name] = source
-    return metric
-
-
-def load_plugins() -> None:
-    """Register every metric published under the entry-point group."""
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        metric = entry.load()
-        if not isinstance(metric, Metric):
-            raise TypeError(f"entry point {entry.name!r} must name a Metric, got {type(metric)!r}")
-        register(metric, source=entry.dist.name if entry.dist else entry.value)
-
-
-def source_of(name: str) -> str:
-    return _sources.get(name, "builtin")
-
-
-def freeze() -> None:
-    """Load the plugins and close the registry (done on first use)."""
-    global _frozen
-    if not _frozen:
-        load_plugins()
-        _frozen = True
-
-
-@contextmanager
-def temporarily_registered(metric: Metric) -> Iterator[Metric]:
-    """Make ``metric`` part of every report inside the block, even after :func:`freeze` (tests, notebooks)."""
-    if metric.name in _registry:
-        raise ValueError(f"metric {metric.name!r} is already registered")
-    _registry[metric.name] = metric
-    try:
-        yield metric
-    finally:
-        del _registry[metric.name]
-
-
-def get(name: str) -> Metric:
-    freeze()
-    try:
-        return _registry[name]
-    except KeyError:
-        raise UnknownMetric(name) from None
+METRICS: Registry[Metric] = Registry(
+    "metric", Metric, lambda metric: metric.name, builtins=["evaluation.builtin_metrics.BUILTIN_METRICS"],
+    entry_point_group=ENTRY_POINT_GROUP, unknown=UnknownMetric,
+)
+register = METRICS.register
+freeze = METRICS.freeze
+get = METRICS.get
+source_of = METRICS.source_of
+temporarily_registered = METRICS.temporarily_registered
 
 
 def all_metrics() -> list[Metric]:
     """Every metric, in registration order (the report's key order)."""
-    freeze()
-    return list(_registry.values())
+    return METRICS.all()
 
 
 def section(name: str, kind: str | None = None) -> list[Metric]:
@@ -214,13 +166,3 @@ def default_thresholds() -> dict[str, float]:
     gate = {m.name: m.threshold for m in all_metrics() if m.gate and m.threshold is not None}
     advisory = {m.name: m.threshold for m in all_metrics() if not m.gate and m.threshold is not None}
     return gate | advisory
-
-
-def _register_builtins() -> None:
-    from evaluation.builtin_metrics import BUILTIN_METRICS
-
-    for metric in BUILTIN_METRICS:
-        register(metric)
-
-
-_register_builtins()

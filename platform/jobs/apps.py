@@ -1,6 +1,5 @@
 from django.apps import AppConfig
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 
 class JobsConfig(AppConfig):
@@ -12,8 +11,7 @@ class JobsConfig(AppConfig):
         from generators import registry
         from jobs import checks  # noqa: F401  (registers system checks)
 
-        # Plugins join the built-ins once, then the registry is frozen for this process.
-        registry.load_plugins()
+        # The deployment's own generators join the built-ins and plugins, then the registry is frozen.
         for dotted_path in settings.SYNTHREG_GENERATORS:
-            registry.register(import_string(dotted_path), source=dotted_path)
+            registry.register_path(dotted_path)
         registry.freeze()

@@ -6,7 +6,9 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
+import contracts.registry
 import evaluation
+from contracts.registry import Registry
 from evaluation import gate, metrics
 from evaluation.metrics import Metric
 from tests.evaluation.conftest import population
@@ -57,13 +59,17 @@ def test_the_registry_is_frozen_after_first_use():
 
 def test_plugins_are_loaded_from_the_entry_point_group(monkeypatch):
     plugin = Metric("plugin_metric", "fidelity", ("tabular",), "higher", _const(1.0))
-    monkeypatch.setattr(metrics, "_frozen", False)
-    monkeypatch.setattr(metrics, "_registry", dict(metrics._registry))
+    declared = metrics.METRICS
+    fresh = Registry("metric", Metric, declared.key, builtins=declared.builtins,
+                     entry_point_group=declared.entry_point_group, unknown=metrics.UnknownMetric)
     entry = EntryPoint("plugin_metric", "tests.evaluation.test_metrics:PLUGIN", metrics.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(metrics, "entry_points", lambda group: [entry] if group == metrics.ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(contracts.registry, "entry_points",
+                        lambda group: [entry] if group == metrics.ENTRY_POINT_GROUP else [])
     monkeypatch.setitem(globals(), "PLUGIN", plugin)
-    assert metrics.get("plugin_metric") is plugin
-    assert metrics.source_of("plugin_metric") == entry.value
+    assert fresh.get("plugin_metric") is plugin
+    assert fresh.source_of("plugin_metric") == entry.value
+    # After every built-in: the registry's order is the report's key order.
+    assert [m.name for m in fresh.all()] == [*(m.name for m in metrics.all_metrics()), "plugin_metric"]
 
 
 def test_a_registered_metric_joins_the_report_summary_and_verdict():
