@@ -1,5 +1,6 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
@@ -8,7 +9,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from access import policy
-from api.downloads import report_response, version_archive_response, version_file_response
+from api.downloads import (
+    report_response,
+    version_archive_response,
+    version_file_response,
+    version_format_response,
+)
 from api.filters import DatasetFilter, EvaluationFilter, JobFilter
 from api.parsers import GuardedJSONParser
 from api.schema import generate_request_schema, job_request_schema
@@ -96,17 +102,37 @@ def _response_header(name: str, description: str, codes: list[int]) -> OpenApiPa
 @extend_schema(
     responses={(200, "application/zip"): bytes, 304: NOT_MODIFIED, 403: RESTRICTED},
     parameters=[IF_NONE_MATCH, _response_header("ETag", "Strong, from the version's manifest.", [200, 304]),
-                _response_header("Accept-Ranges", "`none`: the zip is built as it streams.", [200])],
+                _response_header("Content-Length", "Known in advance: the zip is stored, sized from the manifest.",
+                                 [200]),
+                _response_header("Accept-Ranges", "`none`: the CRCs are computed as it streams.", [200])],
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([AllowAny])  # the access policy decides, per dataset
 def version_archive(request, pk: int):
     """The whole version (its files and manifest) as one streamed zip; `HEAD` gives its headers.
 
-    Built as it streams, so it has no `Content-Length` and no `Range` (`Accept-Ranges: none`):
-    resume by downloading the files one by one."""
+    Stored (no compression), so its `Content-Length` is known from the manifest; it has no digest
+    header and no `Range` (`Accept-Ranges: none`), since the CRCs are computed as it streams: check
+    each file against the manifest's sha256, or download the files one by one to resume."""
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
     return version_archive_response(request, version)
+
+
+@extend_schema(
+    responses={(200, "*/*"): bytes, 304: NOT_MODIFIED, 403: RESTRICTED,
+               404: OpenApiResponse(description="No such version, or no such export of it: the message lists them.")},
+    parameters=[IF_NONE_MATCH, _response_header("ETag", "Strong: the manifest and the writer's revision.", [200, 304]),
+                _response_header("Accept-Ranges", "`none`: converted as it streams.", [200])],
+)
+@api_view(["GET", "HEAD"])
+@permission_classes([AllowAny])  # the access policy decides, per dataset
+def version_format(request, pk: int, name: str):
+    """The version converted to an export format (listed under `formats` in the version), streamed.
+
+    `png` (zip of images and labels.csv), `webdataset` (tar), `coco` (one file across shards),
+    `parquet`, `csv`, `huggingface` (zip: README.md card and Parquet), `croissant` (JSON-LD)."""
+    version = get_object_or_404(DatasetVersion.objects.select_related("dataset__owner", "generator"), pk=pk)
+    return version_format_response(request, version, name, request.build_absolute_uri(reverse("api:version-list")))
 
 
 @extend_schema(

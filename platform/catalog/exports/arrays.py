@@ -20,12 +20,16 @@ def npz_paths(version: DatasetVersion) -> list[str]:
     return [f["path"] for f in version.manifest.get("files", []) if f["path"].endswith(".npz")]
 
 
-def _npy_batches(member, rows: int) -> Iterator[np.ndarray]:
+def _npy_header(member) -> tuple[tuple[int, ...], np.dtype]:
     major, _ = np.lib.format.read_magic(member)
     read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
     shape, fortran, dtype = read_header(member)
     if fortran or dtype.hasobject or not shape:
         raise ValueError(f"{member.name} is not a C-ordered array of numbers with a first axis")
+    return shape, dtype
+
+
+def _npy_batches(member, shape: tuple[int, ...], dtype: np.dtype, rows: int) -> Iterator[np.ndarray]:
     row_shape = shape[1:]
     row_bytes = math.prod(row_shape) * dtype.itemsize
     left = shape[0]
@@ -38,14 +42,18 @@ def _npy_batches(member, rows: int) -> Iterator[np.ndarray]:
         yield np.frombuffer(data, dtype=dtype).reshape(count, *row_shape)
 
 
-def iter_batches(version: DatasetVersion, names: tuple[str, ...], rows: int = 4096
+def iter_batches(version: DatasetVersion, names: tuple[str, ...], batch_bytes: int = 1 << 20
                  ) -> Iterator[dict[str, np.ndarray]]:
-    """Aligned batches of the named arrays, file after file in manifest order."""
+    """Aligned batches of the named arrays (about ``batch_bytes`` each), file after file in manifest order."""
     for path in npz_paths(version):
         with storage.open_version_file(version.storage_prefix, path) as fh, zipfile.ZipFile(fh) as npz:
             members = [npz.open(f"{name}.npy") for name in names]
             try:
-                for batch in zip(*(_npy_batches(m, rows) for m in members), strict=True):
+                headers = [_npy_header(m) for m in members]
+                widest = max(math.prod(shape[1:]) * dtype.itemsize for shape, dtype in headers)
+                rows = max(1, batch_bytes // widest)
+                batches = (_npy_batches(m, shape, dtype, rows) for m, (shape, dtype) in zip(members, headers, strict=True))
+                for batch in zip(*batches, strict=True):
                     yield dict(zip(names, batch, strict=True))
             finally:
                 for member in members:

@@ -19,7 +19,8 @@ from catalog.models import Dataset, DatasetVersion
 CONTEXT = {
     "@language": "en", "@vocab": "https://schema.org/", "sc": "https://schema.org/",
     "cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/",
-    "dct": "http://purl.org/dc/terms/", "prov": "http://www.w3.org/ns/prov#",
+    "dct": "http://purl.org/dc/terms/", "equivalentProperty": "cr:equivalentProperty",
+    "samplingRate": "cr:samplingRate", "prov": "http://www.w3.org/ns/prov#",
     "synthreg": "https://synthreg.invalid/ns#",
     "citeAs": "cr:citeAs", "column": "cr:column", "conformsTo": "dct:conformsTo",
     "data": {"@id": "cr:data", "@type": "@json"}, "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
@@ -70,6 +71,7 @@ def croissant(version: DatasetVersion, versions_url: str) -> dict[str, Any]:
         "license": dataset.license or "https://spdx.org/licenses/NOASSERTION",
         "keywords": ["synthetic data" if synthetic else "real data", dataset.modality, *dataset.tags],
         "creator": {"@type": "sc:Person", "name": dataset.owner.username},
+        "citeAs": f"{dataset.title}, version {version.number}. Synthreg, {base_url}",
         "rai:dataCollectionType": ["Synthetic data" if synthetic else "Real data"],
         "rai:dataCollection": made_by,
         "rai:dataLimitations": limitations,
