@@ -22,7 +22,7 @@ class DatasetSerializer(serializers.ModelSerializer):
         return [
             {"id": v.pk, "number": v.number, "status": v.status,
              "url": request.build_absolute_uri(reverse("api:version-detail", args=[v.pk]))}
-            for v in dataset.versions.order_by("-number")
+            for v in sorted(dataset.versions.all(), key=lambda v: -v.number)  # prefetched by the list
         ]
 
 

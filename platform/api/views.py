@@ -15,7 +15,6 @@ from api.downloads import (
     version_file_response,
     version_format_response,
 )
-from api.filters import DatasetFilter, EvaluationFilter, JobFilter
 from api.parsers import GuardedJSONParser
 from api.schema import generate_request_schema, job_request_schema
 from api.serializers import (
@@ -27,9 +26,11 @@ from api.serializers import (
     LeaderboardEntrySerializer,
     VersionSerializer,
 )
+from catalog.filters import DatasetFilter, EvaluationFilter, VersionFilter
 from catalog.leaderboard import leaderboard
 from catalog.models import Dataset, DatasetVersion, Evaluation, Generator
 from jobs import service
+from jobs.filters import JobFilter
 from jobs.types import JobTargetNotFound
 from jobs.visibility import visible_jobs
 
@@ -40,7 +41,8 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
     def get_queryset(self):
-        return policy.visible_datasets(self.request.user).select_related("owner", "reference")
+        return policy.visible_datasets(self.request.user).select_related("owner", "reference").prefetch_related(
+            "versions")
 
     @extend_schema(responses={200: VersionSerializer(many=True)})
     @action(detail=True, pagination_class=None)
@@ -63,6 +65,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
 
 class VersionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = VersionSerializer
+    filterset_class = VersionFilter
 
     def get_queryset(self):
         visible = policy.visible_datasets(self.request.user)
