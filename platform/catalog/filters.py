@@ -26,6 +26,30 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 100})
+class NameFilter(django_filters.CharFilter):
+    """A slug or a name: never empty (an empty one is a 400, as the schema says)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, max_length=100, **kwargs)
+
+
+@extend_schema_field({"type": "string", "maxLength": MAX_SEARCH})
+class SearchFilter(django_filters.CharFilter):
+    """Words that must all appear, case-insensitively, in one of ``fields``; empty finds all."""
+
+    def __init__(self, *fields: str, **kwargs) -> None:
+        self.fields = fields
+        super().__init__(method=self.search, max_length=MAX_SEARCH,
+                         help_text=f"Words to find in {', '.join(fields)} (all of them).", **kwargs)
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        for word in value.split():
+            queryset = queryset.filter(Q(*(Q(**{f"{field}__icontains": word}) for field in self.fields),
+                                         _connector=Q.OR))
+        return queryset
+
+
 class StrictFilterSet(django_filters.FilterSet):
     """A filter named in the query needs a value: `?state=` is a 400, not a silently ignored filter.
 
@@ -42,25 +66,15 @@ class StrictFilterSet(django_filters.FilterSet):
         return valid
 
 
-def search_filter(*fields: str) -> django_filters.CharFilter:
-    """``q``: every word must appear (case-insensitively) in one of ``fields``."""
-    def search(queryset: QuerySet, name: str, value: str) -> QuerySet:
-        for word in value.split():
-            queryset = queryset.filter(Q(*(Q(**{f"{field}__icontains": word}) for field in fields), _connector=Q.OR))
-        return queryset
-    return django_filters.CharFilter(method=search, max_length=MAX_SEARCH,
-                                     help_text=f"Words to find in {', '.join(fields)} (all of them).")
-
-
 class DatasetFilter(StrictFilterSet):
-    q = search_filter("slug", "title", "card")
+    q = SearchFilter("slug", "title", "card")
     kind = django_filters.ChoiceFilter(choices=Dataset.Kind.choices)
     modality = django_filters.ChoiceFilter(choices=Modality.choices)
     access = django_filters.ChoiceFilter(choices=Dataset.Access.choices)
-    tag = django_filters.CharFilter(method="has_tag", max_length=100, help_text="Datasets carrying this tag.")
-    generator = django_filters.CharFilter(field_name="versions__generator__slug", distinct=True, max_length=100,
+    tag = NameFilter(method="has_tag", help_text="Datasets carrying this tag.")
+    generator = NameFilter(field_name="versions__generator__slug", distinct=True,
                                           help_text="Slug of a generator that made one of its versions.")
-    reference = django_filters.CharFilter(field_name="reference__slug", max_length=100,
+    reference = NameFilter(field_name="reference__slug",
                                           help_text="Slug of the reference dataset it is evaluated against.")
     ordering = django_filters.OrderingFilter(fields=["slug", "title", "created_at", "updated_at"])
 
@@ -75,9 +89,9 @@ class DatasetFilter(StrictFilterSet):
 
 
 class VersionFilter(StrictFilterSet):
-    dataset = django_filters.CharFilter(field_name="dataset__slug", max_length=100, help_text="The dataset's slug.")
+    dataset = NameFilter(field_name="dataset__slug", help_text="The dataset's slug.")
     status = django_filters.ChoiceFilter(choices=DatasetVersion.Status.choices)
-    generator = django_filters.CharFilter(field_name="generator__slug", max_length=100,
+    generator = NameFilter(field_name="generator__slug",
                                           help_text="Slug of the generator that made it.")
     modality = django_filters.ChoiceFilter(field_name="dataset__modality", choices=Modality.choices)
     ordering = django_filters.OrderingFilter(fields=["number", "created_at", "total_size", "samples"])

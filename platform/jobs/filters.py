@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import django_filters
 
-from catalog.filters import StrictFilterSet
+from catalog.filters import NameFilter, StrictFilterSet
 from jobs.models import Job
 
 
 class JobFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(choices=Job.State.choices)
     parent = django_filters.UUIDFilter(help_text="Id of a sharded job: lists its shards.")
-    type = django_filters.CharFilter(max_length=32, help_text="The job type's name.")
-    dataset = django_filters.CharFilter(field_name="dataset__slug", max_length=100,
-                                        help_text="Slug of the dataset it writes to.")
+    type = NameFilter(help_text="The job type's name.")
+    dataset = NameFilter(field_name="dataset__slug", help_text="Slug of the dataset it writes to.")
     ordering = django_filters.OrderingFilter(fields=["created_at", "started_at", "finished_at", "state", "type"])
 
     class Meta:
