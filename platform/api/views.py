@@ -1,6 +1,7 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
@@ -26,6 +27,7 @@ from api.serializers import (
     LeaderboardEntrySerializer,
     VersionSerializer,
 )
+from catalog.exports.registry import FORMATS
 from catalog.filters import DatasetFilter, EvaluationFilter, VersionFilter
 from catalog.leaderboard import leaderboard
 from catalog.models import Dataset, DatasetVersion, Evaluation, Generator
@@ -122,9 +124,12 @@ def version_archive(request, pk: int):
 
 
 @extend_schema(
-    responses={(200, "*/*"): bytes, 304: NOT_MODIFIED, 403: RESTRICTED,
+    responses={(200, "application/ld+json"): OpenApiTypes.OBJECT, (200, "application/json"): OpenApiTypes.OBJECT,
+               (200, "*/*"): bytes, 304: NOT_MODIFIED, 403: RESTRICTED,
                404: OpenApiResponse(description="No such version, or no such export of it: the message lists them.")},
-    parameters=[IF_NONE_MATCH, _response_header("ETag", "Strong: the manifest and the writer's revision.", [200, 304]),
+    parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=sorted(FORMATS),
+                                 description="An export format; each version lists those it has under `formats`."),
+                IF_NONE_MATCH, _response_header("ETag", "Strong: the manifest and the writer's revision.", [200, 304]),
                 _response_header("Accept-Ranges", "`none`: converted as it streams.", [200])],
 )
 @api_view(["GET", "HEAD"])

@@ -53,9 +53,9 @@ class SearchFilter(django_filters.CharFilter):
 class StrictFilterSet(django_filters.FilterSet):
     """A filter named in the query needs a value: `?state=` is a 400, not a silently ignored filter.
 
-    A search box sends `?q=` when left empty, so the filters named in ``blank_means_all`` may be empty."""
+    A search box or a sort menu left alone sends `?q=` or `?ordering=`: those two may be empty."""
 
-    blank_means_all: tuple[str, ...] = ("q",)
+    blank_means_all: tuple[str, ...] = ("q", "ordering")
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

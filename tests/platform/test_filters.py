@@ -35,7 +35,7 @@ def slugs(api, route="/api/datasets/", **query):
     ({"q": "cat"}, ["cat-loans", "cats-small"]),  # slug, title or card; never the hidden one
     ({"q": "CATS whiskers"}, ["cats-small"]),  # every word, any case
     ({"q": "ball"}, ["dogs"]),
-    ({"q": ""}, ["cat-loans", "cats-small", "dogs", "loans"]),  # an empty search box lists all
+    ({"q": "", "ordering": ""}, ["cat-loans", "cats-small", "dogs", "loans"]),  # an empty form: all, by slug
     ({"tag": "cats"}, ["cat-loans", "cats-small"]),
     ({"tag": "cat"}, []),  # a whole tag, not part of one
     ({"tag": "vision", "modality": "image"}, ["cats-small", "dogs"]),
