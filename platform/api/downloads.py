@@ -131,7 +131,8 @@ def version_format_response(request, version: DatasetVersion, name: str, version
     export = FORMATS.get(name)
     if export not in available:
         raise Http404(f"{version} has no {name!r} export; available: {', '.join(f.name for f in available)}.")
-    return _streamed(request, version, etag=_derived_etag(version, f"{export.name}-{export.revision}"),
+    writer = f"{export.name}-{export.revision} {export.changes_with(version)}"
+    return _streamed(request, version, etag=_derived_etag(version, writer),
                      media_type=export.media_type, filename=export.filename(version),
                      audit_path=f"format:{name}", body=lambda: export.write(version, versions_url))
 

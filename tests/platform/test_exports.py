@@ -201,6 +201,11 @@ def test_croissant_validates_and_carries_the_responsible_ai_fields(api, user, di
     assert "tstr 0.812" in description["rai:dataLimitations"]
     shas = {d["name"]: d["sha256"] for d in description["distribution"]}
     assert shas == {f["path"]: f["sha256"] for f in version.manifest["files"]}
+    # Its figures change with a new evaluation, and so does its ETag (the files' ETags do not).
+    etags = {name: api.head(f"/api/versions/{version.pk}/formats/{name}")["ETag"] for name in ("croissant", "png")}
+    Evaluation.objects.create(version=version, reference=reference, results={})
+    assert api.head(f"/api/versions/{version.pk}/formats/croissant")["ETag"] != etags["croissant"]
+    assert api.head(f"/api/versions/{version.pk}/formats/png")["ETag"] == etags["png"]
 
 
 def test_the_version_lists_its_formats_and_head_and_etags_work(api, digits):

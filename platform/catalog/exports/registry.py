@@ -26,6 +26,8 @@ class ExportFormat:
     write: Callable[[DatasetVersion, str], Iterator[bytes]]
     # Whether the version holds what the writer reads (checked before a byte is sent).
     readable: Callable[[DatasetVersion], bool] = lambda version: True
+    # What the export reads beside the immutable version (the dataset's card, evaluations), for its ETag.
+    changes_with: Callable[[DatasetVersion], str] = lambda version: ""
     revision: int = 1
 
     def filename(self, version: DatasetVersion) -> str:
@@ -51,6 +53,14 @@ def _has_tables(version: DatasetVersion) -> bool:
 def _has_rows(version: DatasetVersion) -> bool:
     return _has_arrays(version) if version.dataset.modality == _IMAGE else _has_tables(version)
 
+
+def _card_changes(version: DatasetVersion) -> str:
+    return version.dataset.updated_at.isoformat()
+
+
+def _description_changes(version: DatasetVersion) -> str:
+    return f"{_card_changes(version)} {list(version.evaluations.values_list('pk', flat=True))}"
+
 FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("png", "PNG images and labels.csv (zip)", "application/zip", ".zip", frozenset({_IMAGE}),
                  _ignoring_links(images.write_png_zip), _has_arrays),
@@ -63,9 +73,9 @@ FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("csv", "CSV (one file)", "text/csv", ".csv", frozenset({_TABLE}), _ignoring_links(tables.write_csv),
                  _has_tables),
     ExportFormat("huggingface", "Hugging Face layout: README.md card and Parquet (zip)", "application/zip", ".zip",
-                 frozenset({_TABLE, _IMAGE}), _ignoring_links(tables.write_huggingface), _has_rows),
+                 frozenset({_TABLE, _IMAGE}), _ignoring_links(tables.write_huggingface), _has_rows, _card_changes),
     ExportFormat("croissant", "Croissant JSON-LD with responsible-AI fields", "application/ld+json", ".json",
-                 _ALL, croissant.write_croissant),
+                 _ALL, croissant.write_croissant, changes_with=_description_changes),
 )}
 
 
