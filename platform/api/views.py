@@ -1,3 +1,4 @@
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -43,8 +44,10 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
     def get_queryset(self):
+        # Each item lists its versions' numbers and statuses: not their manifests, which can be large.
+        versions = Prefetch("versions", queryset=DatasetVersion.objects.only("id", "dataset_id", "number", "status"))
         return policy.visible_datasets(self.request.user).select_related("owner", "reference").prefetch_related(
-            "versions")
+            versions)
 
     @extend_schema(responses={200: VersionSerializer(many=True)})
     @action(detail=True, pagination_class=None)
