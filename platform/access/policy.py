@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from access.models import AuditEvent
+from access.models import AuditEvent, Grant
 from catalog.models import Dataset
 
 
@@ -22,9 +22,10 @@ def visible_datasets(user) -> QuerySet[Dataset]:
         return datasets
     if not user.is_authenticated:
         return datasets.filter(access=Dataset.Access.PUBLIC)
-    return datasets.filter(
-        Q(access=Dataset.Access.PUBLIC) | Q(owner=user) | Q(grants__user=user)
-    ).distinct()
+    # Grants as a subquery, not a join: no duplicate rows, so no DISTINCT over every column
+    # (which made counting a page of the list cost as much as reading the whole table).
+    granted = Grant.objects.filter(user=user).values("dataset_id")
+    return datasets.filter(Q(access=Dataset.Access.PUBLIC) | Q(owner=user) | Q(pk__in=granted))
 
 
 def can_view(user, dataset: Dataset) -> bool:

@@ -2,46 +2,34 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 
 from catalog import storage
 from catalog.models import DatasetVersion
+from catalog.zipstream import stream_zip, zip_length
 
 _CHUNK = 1 << 20
 
 
-class _Outbox(io.RawIOBase):
-    """A write-only, unseekable sink whose bytes are taken out as they arrive."""
+def _manifest_bytes(version: DatasetVersion) -> bytes:
+    return json.dumps(version.manifest, indent=1).encode()
 
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
 
-    def writable(self) -> bool:
-        return True
+def _file_chunks(version: DatasetVersion, path: str) -> Iterator[bytes]:
+    with storage.open_version_file(version.storage_prefix, path) as source:
+        while chunk := source.read(_CHUNK):
+            yield chunk
 
-    def write(self, data) -> int:
-        self._parts.append(bytes(data))
-        return len(data)
 
-    def take(self) -> bytes:
-        data, self._parts = b"".join(self._parts), []
-        return data
+def version_zip_length(version: DatasetVersion) -> int:
+    """The archive's length, from the manifest's sizes alone."""
+    sizes = [(entry["path"], entry["size"]) for entry in version.manifest.get("files", [])]
+    return zip_length([*sizes, (storage.MANIFEST_NAME, len(_manifest_bytes(version)))])
 
 
 def stream_version_zip(version: DatasetVersion) -> Iterator[bytes]:
     """The version's files and its manifest as a zip (stored, zip64), chunk by chunk."""
-    outbox = _Outbox()
-    with zipfile.ZipFile(outbox, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for entry in version.manifest.get("files", []):
-            info = zipfile.ZipInfo(entry["path"], date_time=version.created_at.timetuple()[:6])
-            with storage.open_version_file(version.storage_prefix, entry["path"]) as source, \
-                    archive.open(info, "w", force_zip64=True) as target:
-                while chunk := source.read(_CHUNK):
-                    target.write(chunk)
-                    yield outbox.take()
-        archive.writestr(storage.MANIFEST_NAME, json.dumps(version.manifest, indent=1))
-        yield outbox.take()
-    yield outbox.take()
+    members = [(entry["path"], _file_chunks(version, entry["path"])) for entry in version.manifest.get("files", [])]
+    members.append((storage.MANIFEST_NAME, [_manifest_bytes(version)]))
+    yield from stream_zip(members, modified=version.created_at)

@@ -16,8 +16,9 @@ from django.utils.http import content_disposition_header
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from access import policy
-from api.archives import stream_version_zip
+from api.archives import stream_version_zip, version_zip_length
 from catalog import storage
+from catalog.exports.registry import FORMATS, formats_for
 from catalog.models import DatasetVersion
 
 
@@ -85,27 +86,55 @@ def _read_range(source, start: int, length: int) -> Iterator[bytes]:
             yield chunk
 
 
-def archive_etag(version: DatasetVersion) -> str:
-    """The zip is built from the manifest alone (and the immutable creation date it stamps)."""
-    key = json.dumps({"manifest": version.manifest, "created": version.created_at.isoformat()}, sort_keys=True)
+def _derived_etag(version: DatasetVersion, writer: str) -> str:
+    """Built from the manifest alone (and the immutable creation date it stamps) by one writer's code."""
+    key = json.dumps({"manifest": version.manifest, "created": version.created_at.isoformat(), "writer": writer},
+                     sort_keys=True)
     return f'"{hashlib.sha256(key.encode()).hexdigest()}"'
+
+
+def archive_etag(version: DatasetVersion) -> str:
+    return _derived_etag(version, "archive-zip64-stored-1")
+
+
+def _streamed(request, version: DatasetVersion, *, etag: str, media_type: str, filename: str, audit_path: str,
+              body) -> HttpResponse:
+    """A download built as it streams: ETag, HEAD and 304, and the audit line for a GET."""
+    if _matches_any(request.headers.get("If-None-Match", ""), etag):
+        return _not_modified(etag)
+    if request.method == "HEAD":
+        response = HttpResponse(content_type=media_type)
+    else:
+        policy.audit(request.user, "download", str(version), path=audit_path)
+        response = StreamingHttpResponse(body(), content_type=media_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["ETag"] = etag
+    # The CRCs or rows are computed on the way: no byte offsets to resume from.
+    response["Accept-Ranges"] = "none"
+    return response
 
 
 def version_archive_response(request, version: DatasetVersion) -> HttpResponse:
     _check_download(request, version, "*")
-    etag = archive_etag(version)
-    if _matches_any(request.headers.get("If-None-Match", ""), etag):
-        return _not_modified(etag)
-    if request.method == "HEAD":
-        response = HttpResponse(content_type="application/zip")
-    else:
-        policy.audit(request.user, "download", str(version), path="*")
-        response = StreamingHttpResponse(stream_version_zip(version), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{version.dataset.slug}-v{version.number}.zip"'
-    response["ETag"] = etag
-    # Built as it streams: no byte offsets to resume from, and its length is not computed in advance.
-    response["Accept-Ranges"] = "none"
+    response = _streamed(request, version, etag=archive_etag(version), media_type="application/zip",
+                         filename=f"{version.dataset.slug}-v{version.number}.zip", audit_path="*",
+                         body=lambda: stream_version_zip(version))
+    if response.status_code == 200:
+        response["Content-Length"] = str(version_zip_length(version))
     return response
+
+
+def version_format_response(request, version: DatasetVersion, name: str, versions_url: str) -> HttpResponse:
+    """The version converted to one export format, streamed."""
+    _check_download(request, version, f"format:{name}")
+    available = formats_for(version)
+    export = FORMATS.get(name)
+    if export not in available:
+        raise Http404(f"{version} has no {name!r} export; available: {', '.join(f.name for f in available)}.")
+    writer = f"{export.name}-{export.revision} {export.changes_with(version)}"
+    return _streamed(request, version, etag=_derived_etag(version, writer),
+                     media_type=export.media_type, filename=export.filename(version),
+                     audit_path=f"format:{name}", body=lambda: export.write(version, versions_url))
 
 
 def version_file_response(request, version: DatasetVersion, path: str) -> HttpResponse:

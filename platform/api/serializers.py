@@ -2,6 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from access import policy
+from catalog.exports.registry import formats_for
 from catalog.models import Dataset, DatasetVersion, Evaluation, Generator
 from jobs.models import Job
 
@@ -21,7 +22,7 @@ class DatasetSerializer(serializers.ModelSerializer):
         return [
             {"id": v.pk, "number": v.number, "status": v.status,
              "url": request.build_absolute_uri(reverse("api:version-detail", args=[v.pk]))}
-            for v in dataset.versions.order_by("-number")
+            for v in sorted(dataset.versions.all(), key=lambda v: -v.number)  # prefetched by the list
         ]
 
 
@@ -31,10 +32,11 @@ class VersionSerializer(serializers.ModelSerializer):
     parents = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
     archive = serializers.SerializerMethodField()
+    formats = serializers.SerializerMethodField()
 
     class Meta:
         model = DatasetVersion
-        fields = ["id", "dataset", "number", "status", "samples", "total_size", "summary", "files", "archive",
+        fields = ["id", "dataset", "number", "status", "samples", "total_size", "summary", "files", "archive", "formats",
                   "job", "generator", "parameters", "seed", "code_revision", "parents", "created_at"]
 
     def get_parents(self, version) -> list[dict]:
@@ -46,6 +48,15 @@ class VersionSerializer(serializers.ModelSerializer):
         if version.status != "ready" or not policy.can_download(request.user, version.dataset):
             return None
         return request.build_absolute_uri(reverse("api:version-archive", args=[version.pk]))
+
+    def get_formats(self, version) -> list[dict]:
+        """The export formats of this version; a download link only where the content may leave."""
+        request = self.context["request"]
+        downloadable = version.status == "ready" and policy.can_download(request.user, version.dataset)
+        return [{"name": f.name, "title": f.title, "media_type": f.media_type,
+                 **({"download": request.build_absolute_uri(reverse("api:version-format", args=[version.pk, f.name]))}
+                    if downloadable else {})}
+                for f in formats_for(version)]
 
     def get_files(self, version) -> list[dict]:
         """Sizes and checksums always; a download link only where the content may leave."""

@@ -1,5 +1,8 @@
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
@@ -8,8 +11,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from access import policy
-from api.downloads import report_response, version_archive_response, version_file_response
-from api.filters import DatasetFilter, EvaluationFilter, JobFilter
+from api.downloads import (
+    report_response,
+    version_archive_response,
+    version_file_response,
+    version_format_response,
+)
 from api.parsers import GuardedJSONParser
 from api.schema import generate_request_schema, job_request_schema
 from api.serializers import (
@@ -21,9 +28,12 @@ from api.serializers import (
     LeaderboardEntrySerializer,
     VersionSerializer,
 )
+from catalog.exports.registry import FORMATS
+from catalog.filters import DatasetFilter, EvaluationFilter, VersionFilter
 from catalog.leaderboard import leaderboard
 from catalog.models import Dataset, DatasetVersion, Evaluation, Generator
 from jobs import service
+from jobs.filters import JobFilter
 from jobs.types import JobTargetNotFound
 from jobs.visibility import visible_jobs
 
@@ -34,7 +44,10 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
     def get_queryset(self):
-        return policy.visible_datasets(self.request.user).select_related("owner", "reference")
+        # Each item lists its versions' numbers and statuses: not their manifests, which can be large.
+        versions = Prefetch("versions", queryset=DatasetVersion.objects.only("id", "dataset_id", "number", "status"))
+        return policy.visible_datasets(self.request.user).select_related("owner", "reference").prefetch_related(
+            versions)
 
     @extend_schema(responses={200: VersionSerializer(many=True)})
     @action(detail=True, pagination_class=None)
@@ -57,6 +70,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
 
 class VersionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = VersionSerializer
+    filterset_class = VersionFilter
 
     def get_queryset(self):
         visible = policy.visible_datasets(self.request.user)
@@ -96,17 +110,40 @@ def _response_header(name: str, description: str, codes: list[int]) -> OpenApiPa
 @extend_schema(
     responses={(200, "application/zip"): bytes, 304: NOT_MODIFIED, 403: RESTRICTED},
     parameters=[IF_NONE_MATCH, _response_header("ETag", "Strong, from the version's manifest.", [200, 304]),
-                _response_header("Accept-Ranges", "`none`: the zip is built as it streams.", [200])],
+                _response_header("Content-Length", "Known in advance: the zip is stored, sized from the manifest.",
+                                 [200]),
+                _response_header("Accept-Ranges", "`none`: the CRCs are computed as it streams.", [200])],
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([AllowAny])  # the access policy decides, per dataset
 def version_archive(request, pk: int):
     """The whole version (its files and manifest) as one streamed zip; `HEAD` gives its headers.
 
-    Built as it streams, so it has no `Content-Length` and no `Range` (`Accept-Ranges: none`):
-    resume by downloading the files one by one."""
+    Stored (no compression), so its `Content-Length` is known from the manifest; it has no digest
+    header and no `Range` (`Accept-Ranges: none`), since the CRCs are computed as it streams: check
+    each file against the manifest's sha256, or download the files one by one to resume."""
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
     return version_archive_response(request, version)
+
+
+@extend_schema(
+    responses={(200, "application/ld+json"): OpenApiTypes.OBJECT, (200, "application/json"): OpenApiTypes.OBJECT,
+               (200, "*/*"): bytes, 304: NOT_MODIFIED, 403: RESTRICTED,
+               404: OpenApiResponse(description="No such version, or no such export of it: the message lists them.")},
+    parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=sorted(FORMATS),
+                                 description="An export format; each version lists those it has under `formats`."),
+                IF_NONE_MATCH, _response_header("ETag", "Strong: the manifest and the writer's revision.", [200, 304]),
+                _response_header("Accept-Ranges", "`none`: converted as it streams.", [200])],
+)
+@api_view(["GET", "HEAD"])
+@permission_classes([AllowAny])  # the access policy decides, per dataset
+def version_format(request, pk: int, name: str):
+    """The version converted to an export format (listed under `formats` in the version), streamed.
+
+    `png` (zip of images and labels.csv), `webdataset` (tar), `coco` (one file across shards),
+    `parquet`, `csv`, `huggingface` (zip: README.md card and Parquet), `croissant` (JSON-LD)."""
+    version = get_object_or_404(DatasetVersion.objects.select_related("dataset__owner", "generator"), pk=pk)
+    return version_format_response(request, version, name, request.build_absolute_uri(reverse("api:version-list")))
 
 
 @extend_schema(

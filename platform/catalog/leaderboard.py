@@ -20,7 +20,8 @@ class Entry:
     metric: str | None
 
 
-def _entry(evaluation: Evaluation) -> Entry:
+def entry_of(evaluation: Evaluation) -> Entry:
+    """The headline figures of one evaluation."""
     results: dict[str, Any] = evaluation.results
     utility = results.get("utility") or {}
     summary = results.get("summary") or {}
@@ -46,5 +47,5 @@ def leaderboard(reference: Dataset, visible_datasets) -> list[Entry]:
     newest: dict[int, Evaluation] = {}
     for evaluation in evaluations:
         newest.setdefault(evaluation.version_id, evaluation)
-    entries = [_entry(e) for e in newest.values()]
+    entries = [entry_of(e) for e in newest.values()]
     return sorted(entries, key=lambda e: (e.tstr is None, -(e.tstr or 0.0)))

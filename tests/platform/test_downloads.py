@@ -3,8 +3,10 @@
 import base64
 import hashlib
 import io
+import json
 import os
 import shutil
+import subprocess
 import tempfile
 import tracemalloc
 import zipfile
@@ -140,6 +142,28 @@ def test_restricted_data_is_403_on_get_head_and_range(user):
         assert getattr(client_for(user), method)(f"/api/versions/{version.pk}/archive.zip").status_code == 403
 
 
+@pytest.mark.parametrize("files", [
+    {}, {"one": b""}, {"ünïcode-名前.txt": b"x" * 70_000, "b": b"y"}, {f"many-{i}.txt": bytes([i]) * i for i in range(60)},
+])
+def test_the_archive_length_is_known_before_it_streams(api, user, files, tmp_path):
+    version = publish_files(user, "sized", "private", files) if files else _empty_version(user)
+    got = api.get(f"/api/versions/{version.pk}/archive.zip")
+    data = body(got)
+    assert int(got["Content-Length"]) == len(data)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert {name: archive.read(name) for name in files} == files
+    (tmp_path / "archive.zip").write_bytes(data)
+    unzipped = subprocess.run(["unzip", "-tq", str(tmp_path / "archive.zip")], capture_output=True)
+    assert unzipped.returncode == 0, unzipped.stdout + unzipped.stderr
+
+
+def _empty_version(owner):
+    dataset = Dataset.objects.create(slug="empty", title="empty", modality="tabular", kind="synthetic",
+                                     access="private", owner=owner)
+    staging = Path(tempfile.mkdtemp())
+    return publish_version(dataset=dataset, staging=staging, key="k-empty", claim=lambda: None, samples=0)
+
+
 def test_a_range_of_a_large_file_streams_in_constant_memory(api, user):
     size = 50 * 1024 * 1024
     data = os.urandom(size)
@@ -166,8 +190,12 @@ def test_the_archive_has_a_strong_etag_and_head(api, user):
     assert etag.startswith('"') and etag == head["ETag"] and head.content == b""
     assert got["Accept-Ranges"] == head["Accept-Ranges"] == "none"
     assert got["Content-Disposition"] == head["Content-Disposition"]
-    archive = zipfile.ZipFile(io.BytesIO(body(got)))
-    assert archive.read("a.bin") == CONTENT
+    data = body(got)
+    assert got["Content-Length"] == head["Content-Length"] == str(len(data))
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None  # every CRC matches
+    assert archive.read("a.bin") == CONTENT and archive.read("b.txt") == b"hello\n"
+    assert json.loads(archive.read("manifest.json")) == version.manifest
     assert api.get(archive_url, HTTP_IF_NONE_MATCH=etag).status_code == 304
     other = publish_files(user, "zipped-other", "private", {"a.bin": CONTENT, "b.txt": b"hello!\n"})
     assert api.get(f"/api/versions/{other.pk}/archive.zip")["ETag"] != etag
