@@ -1,4 +1,6 @@
-"""One FilterSet per listed model: typed query parameters, so a bad value is a 400 naming it."""
+"""One FilterSet per listed model: typed query parameters, so a bad value is a 400 naming it.
+
+The datasets' FilterSet lives in the catalog, where the portal's catalog page reads it too."""
 
 from __future__ import annotations
 
@@ -6,8 +8,11 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
-from catalog.models import Dataset, Evaluation, Modality
+from catalog.filters import DatasetFilter, StrictFilterSet
+from catalog.models import Evaluation
 from jobs.models import Job
+
+__all__ = ["DatasetFilter", "EvaluationFilter", "JobFilter"]
 
 MAX_ID = 2**63 - 1  # the largest primary key the databases hold
 
@@ -20,28 +25,6 @@ class IdFilter(django_filters.NumberFilter):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
-
-
-class StrictFilterSet(django_filters.FilterSet):
-    """A filter named in the query needs a value: `?state=` is a 400, not a silently ignored filter."""
-
-    def is_valid(self) -> bool:
-        valid = super().is_valid()
-        for name in self.filters:
-            if self.data.get(name, None) == "":
-                self.form.add_error(name, "must not be empty; leave the parameter out not to filter")
-                valid = False
-        return valid
-
-
-class DatasetFilter(StrictFilterSet):
-    kind = django_filters.ChoiceFilter(choices=Dataset.Kind.choices)
-    modality = django_filters.ChoiceFilter(choices=Modality.choices)
-    access = django_filters.ChoiceFilter(choices=Dataset.Access.choices)
-
-    class Meta:
-        model = Dataset
-        fields = ["kind", "modality", "access"]
 
 
 class JobFilter(StrictFilterSet):
