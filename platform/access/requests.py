@@ -48,5 +48,5 @@ def decide(request: AccessRequest, decider, grant: bool) -> AccessRequest:
     if grant:
         Grant.objects.get_or_create(dataset=request.dataset, user=request.user, defaults={"granted_by": decider})
     policy.audit(decider, "grant" if grant else "refuse", request.dataset.slug,
-                 user=request.user.username, request=request.pk)
+                 requester=request.user.username, request=request.pk)
     return request

@@ -35,19 +35,26 @@ def catalog(request):
     if "sort" not in query:
         results = results.order_by("-updated_at", "slug")
     page = Paginator(results, PER_PAGE).get_page(request.GET.get("page"))
-    counts = {name: dict(results.order_by().values_list(name).annotate(n=Count("pk", distinct=True)))
-              for name, _ in FACETS}
+    counts = {name: _facet_counts(query, visible, name) for name, _ in FACETS}
     facets = [(name, [(value, label, counts[name].get(value, 0)) for value, label in choices]) for name, choices in FACETS]
     tags = Counter(tag for tags in visible.values_list("tags", flat=True) for tag in (tags or []) if isinstance(tag, str))
     references = visible.filter(kind=Dataset.Kind.REFERENCE).order_by("slug")
-    rest = query.copy()
     return render(request, "portal/home.html", {
         "page": page, "filters": filters, "errors": None if valid else filters.errors, "facets": facets,
         "tags": sorted(tags.items(), key=lambda item: (-item[1], item[0]))[:30],
         "generators": Generator.objects.order_by("slug"), "references": references, "query": query,
-        "querystring": rest.urlencode(), "sorts": [("-updated", "recently updated"), ("slug", "slug"),
+        "sorts": [("-updated", "recently updated"), ("slug", "slug"),
                                                     ("title", "title"), ("-created", "newest")],
     }, status=200 if valid else 400)
+
+
+def _facet_counts(query, visible, name: str) -> dict[str, int]:
+    """How many datasets each value of one facet would give, the other filters kept."""
+    others = query.copy()
+    others.pop(name, None)
+    filters = DatasetFilter(others, queryset=visible)
+    matching = filters.qs if filters.is_valid() else visible.none()
+    return dict(matching.order_by().values_list(name).annotate(n=Count("pk", distinct=True)))
 
 
 def generator_list(request):
