@@ -8,11 +8,11 @@ from evaluation.plots import figures, to_svg
 from evaluation.report import FIDELITY_KEYS, PRIVACY_CONTEXT_KEYS, PRIVACY_KEYS
 
 STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
 .inconclusive{color:#9a6700;font-weight:600}
-.scores{display:flex;gap:2rem}.score{font-size:2.4rem;font-weight:700}
+.scores{display:flex;flex-wrap:wrap;gap:1rem 2rem}.score{font-size:2.4rem;font-weight:700}
 figure{margin:1rem 0}svg{max-width:100%;height:auto}
 """
 
@@ -21,7 +21,7 @@ def _fmt(value) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.3g}"
     if isinstance(value, dict) and "value" in value:
         lo, hi = value.get("ci") or (None, None)
         return f"{value['value']:.3g} (95% CI {lo:.3g}–{hi:.3g})" if lo is not None else _fmt(value["value"])
@@ -54,7 +54,8 @@ def render_html(report: dict) -> str:
     summary, verdict, utility = report["summary"], report["verdict"], report["utility"]
     gate = verdict["privacy_gate"]
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Synthreg evaluation report</title><style>{STYLE}</style></head><body>",
         "<h1>Evaluation report</h1>",
         f"<p>schema {escape(report['schema'])} · evaluation {escape(str(report.get('evaluation_version')))}"

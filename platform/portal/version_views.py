@@ -11,6 +11,7 @@ from django.urls import reverse
 from access import policy
 from catalog.models import DatasetVersion
 from portal import evaluations, lineage_graph, samples
+from portal.templatetags.portal import filesize
 
 
 def visible_version(request, pk: int) -> DatasetVersion:
@@ -148,10 +149,11 @@ def version_compare(request, pk: int, other: int):
     evaluations.annotate([right], request.user)
 
     def side_by_side(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, Any, Any, bool]]:
-        return [(key, a.get(key), b.get(key), a.get(key) != b.get(key)) for key in sorted(set(a) | set(b))]
+        rows = [(key, a.get(key), b.get(key), a.get(key) != b.get(key)) for key in sorted(set(a) | set(b))]
+        return sorted(rows, key=lambda row: not row[3])  # what differs first
 
     facts = {"generator": lambda v: v.generator.slug if v.generator else None, "seed": lambda v: v.seed,
-             "samples": lambda v: v.samples, "size": lambda v: v.total_size, "code revision": lambda v: v.code_revision[:12]}
+             "samples": lambda v: v.samples, "size": lambda v: filesize(v.total_size), "code revision": lambda v: v.code_revision[:12]}
     return render(request, "portal/compare.html", {"left": left, "right": right, "sections": [
         ("version", [(name, get(left), get(right), get(left) != get(right)) for name, get in facts.items()]),
         ("parameters", side_by_side(_flatten(left.parameters), _flatten(right.parameters))),

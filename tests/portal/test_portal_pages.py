@@ -160,7 +160,7 @@ def test_versions_compare_parameters_and_figures_side_by_side(client, user):
     first = run_generate(user, "digits", "cmp", n=20)
     second = run_generate(user, "digits", "cmp", n=30)
     body = page(client, f"/versions/{first.pk}/compare/{second.pk}/")
-    row = re.search(r'<tr class="differs"><td><code>params.n</code>.*?<td>(\d+)</td><td>(\d+)</td>', body, re.S)
+    row = re.search(r'<tr class="differs"><td><code>n</code>.*?<td>(\d+)</td><td>(\d+)</td>', body, re.S)
     assert row and row.groups() == ("20", "30")
     assert "Neither version has a report yet." in body
 
