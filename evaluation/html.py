@@ -109,6 +109,9 @@ def render_html(report: dict) -> str:
     parts.append(_table(_metric_rows(report["privacy"], PRIVACY_KEYS + PRIVACY_CONTEXT_KEYS),
                         ("metric", "value")))
     for title, fig in figures(report):
-        parts.append(f"<h2>{escape(title)}</h2><figure>{to_svg(fig)}</figure>")
+        # The drawing is hidden from screen readers; its caption says where its numbers are in words.
+        parts.append(f"<h2>{escape(title)}</h2><figure role='group' aria-label='{escape(title)}'>"
+                     f"<div aria-hidden='true'>{to_svg(fig)}</div><figcaption>{escape(title)}: "
+                     "the figures drawn are tabulated in the sections above.</figcaption></figure>")
     parts.append("</body></html>")
     return "\n".join(parts)

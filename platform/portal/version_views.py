@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from access import policy
 from catalog.models import DatasetVersion
+from jobs.visibility import visible_jobs
 from portal import evaluations, lineage_graph, samples
 from portal.templatetags.portal import filesize
 
@@ -20,6 +21,14 @@ def visible_version(request, pk: int) -> DatasetVersion:
     if version is None or not policy.can_view(request.user, version.dataset):
         raise Http404("No such version.")
     return version
+
+
+def mark_visible_jobs(versions: list[DatasetVersion], user) -> None:
+    """Set ``job_visible`` on each version: its job is linked only for those who may open the job's page."""
+    ids = [v.job_id for v in versions if v.job_id]
+    shown = set(visible_jobs(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    for version in versions:
+        version.job_visible = version.job_id in shown
 
 
 def _content_version(request, pk: int) -> DatasetVersion:
@@ -80,6 +89,7 @@ def version_detail(request, pk: int):
     version = visible_version(request, pk)
     dataset = version.dataset
     evaluations.annotate([version], request.user)
+    mark_visible_jobs([version], request.user)
     viewable = policy.can_download(request.user, dataset) and version.status == DatasetVersion.Status.READY
     children = (DatasetVersion.objects.filter(parent_links__parent=version, dataset__in=policy.visible_datasets(request.user))
                 .select_related("dataset").distinct())

@@ -15,6 +15,7 @@ from jobs.visibility import visible_jobs
 from portal import evaluations, lineage_graph
 from portal.access_views import access_needed
 from portal.schema_form import fields_for, read_values
+from portal.version_views import mark_visible_jobs
 
 
 def dataset_detail(request, slug):
@@ -26,6 +27,7 @@ def dataset_detail(request, slug):
     versions = list(dataset.versions.select_related("generator", "job", "dataset")
                     .prefetch_related("evaluations", "parent_links__parent__dataset").order_by("-number"))
     evaluations.annotate(versions, request.user)
+    mark_visible_jobs(versions, request.user)
     board = leaderboard(dataset, policy.visible_datasets(request.user)) if dataset.kind == Dataset.Kind.REFERENCE else []
     reference = dataset.reference
     return render(request, "portal/dataset.html", {
@@ -42,7 +44,9 @@ def evaluation_detail(request, pk):
     evaluation = get_object_or_404(Evaluation.objects.select_related("version__dataset", "reference__dataset"), pk=pk)
     if not policy.can_view(request.user, evaluation.version.dataset):
         raise Http404("No such evaluation.")
-    return render(request, "portal/evaluation.html", {"evaluation": evaluation, "results": evaluation.results})
+    return render(request, "portal/evaluation.html", {
+        "evaluation": evaluation, "results": evaluation.results,
+        "reference_visible": policy.can_view(request.user, evaluation.reference.dataset)})
 
 
 @login_required

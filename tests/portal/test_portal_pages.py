@@ -278,3 +278,29 @@ def test_a_dataset_no_visible_page_names_is_a_plain_404(client, user, other_user
 def test_pages_carry_a_skip_link_a_favicon_and_a_viewport(client):
     body = page(client, "/")
     assert 'href="#main"' in body and 'rel="icon"' in body and 'name="viewport"' in body
+
+
+def test_public_pages_link_only_to_what_the_visitor_can_open(client, user, restricted):
+    """Crawl the portal as an anonymous visitor from the catalog: every link answers 200 (log-in aside)."""
+    from catalog.models import Evaluation
+
+    run_generate(user, "digits", "crawl-digits", n=30)
+    Evaluation.objects.create(version=restricted["synthetic"], reference=restricted["real"],
+                              results={"summary": {"quality_score": 80.0, "privacy_score": 90.0},
+                                       "verdict": {"privacy_gate": "pass", "checks": []}})
+    seen, frontier = set(), ["/"]
+    while frontier and len(seen) < 80:
+        url = frontier.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        assert response.status_code == 200, f"{url} answered {response.status_code}"
+        if "text/html" not in response.get("Content-Type", "") or response.streaming:
+            continue
+        body = response.content.decode()
+        assert not any(mark.decode() in body for mark in MARKS), url
+        for link in re.findall(r'href="(/[^"#]*)', body):
+            if not link.startswith(("/accounts/login", "/api/docs", "/api/redoc")):
+                frontier.append(link.replace("&amp;", "&"))
+    assert any(u.startswith("/versions/") for u in seen) and any(u.startswith("/generators/") for u in seen)
