@@ -16,6 +16,17 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem;display:block;overflow-x:au
 figure{margin:1rem 0}svg{max-width:100%;height:auto}
 """
 
+# Text alternatives for the figures (plots.figures' titles).
+CAPTIONS = {
+    "Utility: TSTR vs TRTR": "Bars: each model's score trained on synthetic (TSTR) and on real data (TRTR), "
+                             "both tested on real holdout data; the Utility table above gives the values.",
+    "Distributions: real vs synthetic": "Each column's distribution in the real and in the synthetic data, overlaid.",
+    "Correlations": "The correlation matrices of the real and of the synthetic columns, side by side.",
+    "Privacy: distance to closest record": "Histograms of each synthetic and each holdout record's distance to its "
+                                           "closest training record; the Privacy table's dcr figures summarise them.",
+    "Synthetic samples": "A grid of synthetic samples (never real ones).",
+}
+
 
 def _fmt(value) -> str:
     if value is None:
@@ -109,9 +120,9 @@ def render_html(report: dict) -> str:
     parts.append(_table(_metric_rows(report["privacy"], PRIVACY_KEYS + PRIVACY_CONTEXT_KEYS),
                         ("metric", "value")))
     for title, fig in figures(report):
-        # The drawing is hidden from screen readers; its caption says where its numbers are in words.
+        # The drawing is hidden from screen readers; its caption says in words what it shows.
         parts.append(f"<h2>{escape(title)}</h2><figure role='group' aria-label='{escape(title)}'>"
-                     f"<div aria-hidden='true'>{to_svg(fig)}</div><figcaption>{escape(title)}: "
-                     "the figures drawn are tabulated in the sections above.</figcaption></figure>")
+                     f"<div aria-hidden='true'>{to_svg(fig)}</div>"
+                     f"<figcaption>{escape(CAPTIONS.get(title, title))}</figcaption></figure>")
     parts.append("</body></html>")
     return "\n".join(parts)
