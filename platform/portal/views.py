@@ -128,6 +128,10 @@ def version_evaluate(request, pk):
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
     if not policy.can_view(request.user, version.dataset):
         raise Http404("No such version.")
+    evaluations.annotate([version], request.user)
+    if version.evaluating:  # a second click while one runs would only duplicate it
+        messages.info(request, f"{version} is being evaluated already.")
+        return redirect("portal:version", pk=version.pk)
     try:
         job = service.submit(request.user, "evaluate", {"version": version.pk})
     except (JobParameterError, JobTargetNotFound) as exc:

@@ -54,7 +54,8 @@ def test_bad_parameters_in_the_form_say_which_field(page: Page, live_server, use
     page.fill("#p-n", "10")
     page.fill("#p-classes", "[1, 2")
     page.click("button[type=submit]")
-    expect(page.locator(".error")).to_contain_text("classes: not valid JSON")
+    expect(page.locator(".error")).to_contain_text("Classes: not valid JSON")
+    expect(page.locator("#p-classes")).to_have_attribute("aria-invalid", "true")
 
 
 def test_choosing_another_generator_redraws_its_parameters(page: Page, live_server, user):

@@ -304,3 +304,13 @@ def test_public_pages_link_only_to_what_the_visitor_can_open(client, user, restr
             if not link.startswith(("/accounts/login", "/api/docs", "/api/redoc")):
                 frontier.append(link.replace("&amp;", "&"))
     assert any(u.startswith("/versions/") for u in seen) and any(u.startswith("/generators/") for u in seen)
+
+
+def test_evaluate_now_twice_queues_one_evaluation(client, user, restricted):
+    Grant.objects.create(dataset=restricted["reference"], user=user)
+    client.force_login(user)
+    version = restricted["synthetic"]
+    client.post(f"/versions/{version.pk}/evaluate/")
+    response = client.post(f"/versions/{version.pk}/evaluate/")
+    assert response["Location"] == f"/versions/{version.pk}/"
+    assert Job.objects.filter(type="evaluate").count() == 1
