@@ -146,7 +146,7 @@ def test_restricted_versions_show_metadata_to_the_allowed_and_never_content(clie
     assert real.manifest["files"][0]["sha256"].encode() in body  # metadata: yes
     assert b"viewer-page" not in body and b"archive.zip" not in body and b"/files/" not in body
     for url in (f"/versions/{real.pk}/samples/", f"/versions/{real.pk}/samples/0/image.png",
-                f"/datasets/real-people/", f"/versions/{real.pk}/compare/{restricted['synthetic'].pk}/"):
+                "/datasets/real-people/", f"/versions/{real.pk}/compare/{restricted['synthetic'].pk}/"):
         response = client.get(url)
         assert response.status_code in (200, 404), url
         assert not any(mark in response.content for mark in MARKS), url
