@@ -51,9 +51,12 @@ def test_search_open_a_dataset_and_page_the_viewer_with_overlays(page: Page, liv
     expect(page.locator("#viewer-page .sample[data-index='4'] .l-depth")).to_be_visible()
     assert page.url == url
 
-    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: wide tables scroll inside their wrapper
     assert no_sideways_scroll(page)
     page.screenshot(path=screenshots / "version-phone.png", full_page=True)
+    for path in ("/?q=street", "/datasets/street-scenes/", "/generators/scenes/", "/no/such/page/"):
+        page.goto(live_server.url + path)
+        assert no_sideways_scroll(page), path
 
 
 def test_request_access_and_its_owner_grants_it(page: Page, live_server, user, other_user, screenshots):

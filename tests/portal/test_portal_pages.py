@@ -314,3 +314,11 @@ def test_evaluate_now_twice_queues_one_evaluation(client, user, restricted):
     response = client.post(f"/versions/{version.pk}/evaluate/")
     assert response["Location"] == f"/versions/{version.pk}/"
     assert Job.objects.filter(type="evaluate").count() == 1
+
+
+def test_server_errors_get_the_plain_page_not_a_debug_one(rf):
+    from synthreg.handlers import server_error
+
+    response = server_error(rf.get("/datasets/"))
+    assert response.status_code == 500 and b"Something went wrong" in response.content
+    assert b"Traceback" not in response.content
