@@ -83,6 +83,8 @@ def test_the_api_reads_the_same_filterset(api, user):
     response = api.get("/api/datasets/", {"q": "alp"})
     assert [d["slug"] for d in response.json()["results"]] == ["alpha"]
     assert [d["slug"] for d in api.get("/api/datasets/", {"tag": "x"}).json()["results"]] == ["alpha"]
+    Dataset.objects.filter(slug="beta").update(tags=["café"])
+    assert [d["slug"] for d in api.get("/api/datasets/", {"tag": "café"}).json()["results"]] == ["beta"]
 
 
 # --- version pages -----------------------------------------------------------------------------------
