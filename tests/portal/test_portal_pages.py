@@ -324,3 +324,28 @@ def test_server_errors_get_the_plain_page_not_a_debug_one(rf):
     response = server_error(rf.get("/datasets/"))
     assert response.status_code == 500 and b"Something went wrong" in response.content
     assert b"Traceback" not in response.content
+
+
+def test_a_restricted_image_version_shows_no_sample_and_no_preview_even_to_its_owner(client, user, tmp_path,
+                                                                                    django_user_model):
+    import shutil
+
+    from catalog.previews import write_preview
+    from catalog.publish import publish_version
+
+    real = Dataset.objects.create(slug="real-digits", title="Real digits", modality="image", kind="reference",
+                                  access="restricted", owner=user)
+    images = np.random.default_rng(0).integers(0, 17, size=(40, 8, 8)).astype(np.float64)
+    np.savez(tmp_path / "digits.npz", images=images, labels=np.arange(40) % 10)
+    preview = write_preview(tmp_path)
+    version = publish_version(dataset=real, staging=tmp_path, key="v1", claim=lambda: None, samples=40, preview=preview)
+    shutil.rmtree(tmp_path, ignore_errors=True)
+    admin = django_user_model.objects.create_user("root", is_staff=True)
+    for who in (user, admin):
+        client.force_login(who)
+        for url in (f"/versions/{version.pk}/", "/datasets/real-digits/", "/generators/digits/"):
+            body = page(client, url)
+            assert "/samples/" not in body and "/files/" not in body and "<img" not in body, (who, url)
+        assert client.get(f"/versions/{version.pk}/samples/?page=2").status_code == 404
+        assert client.get(f"/versions/{version.pk}/samples/3/image.png").status_code == 404
+        assert "preview.png" in page(client, f"/versions/{version.pk}/")  # named in the manifest, not shown
