@@ -41,7 +41,8 @@ def test_search_open_a_dataset_and_page_the_viewer_with_overlays(page: Page, liv
     expect(first.locator(".l-depth")).to_be_visible()
     expect(first.locator(".l-amodal")).to_be_visible()
     expect(first.locator(".l-boxes").first).to_be_hidden()
-    assert page.evaluate("[...document.querySelectorAll('#viewer-page img')].every(i => i.complete && i.naturalWidth > 0)")
+    # Every layer shown is a PNG the server drew (lazy ones load once shown).
+    page.wait_for_function("[...document.querySelectorAll('#viewer-page .sample:first-child img')].every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=screenshots / "viewer-overlays.png", full_page=True)
 
     url = page.url
