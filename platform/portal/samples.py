@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import math
+import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -23,7 +25,7 @@ from generators.render.scenes.catalog import CATEGORIES
 IMAGES_PER_PAGE = 24
 SCENES_PER_PAGE = 4
 ROWS_PER_PAGE = 25
-MAX_VIEWED_FILE = 512 * 2**20  # an NPZ shard larger than this is not opened for the viewer
+MAX_VIEWED_FILE = 256 * 2**20  # an NPZ file larger than this is not opened for the viewer
 LAYERS = ("image", "depth", "visible", "amodal")
 # One colour per object slot, for masks, boxes and keypoints alike.
 PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
@@ -54,13 +56,49 @@ def npz_paths(version: DatasetVersion) -> list[str]:
     return sorted(f["path"] for f in version.manifest.get("files", []) if f["path"].endswith(".npz"))
 
 
-@lru_cache(maxsize=4)
-def _shard(prefix: str, path: str) -> dict[str, np.ndarray]:
-    # Ready versions never change, so a (prefix, path) pair always names the same bytes.
-    with storage.open_version_file(prefix, path) as fh:
-        data = io.BytesIO(fh.read())
-    with np.load(data, allow_pickle=False) as npz:
-        return {name: npz[name] for name in npz.files}
+def _open(prefix: str, path: str):
+    fh = storage.open_version_file(prefix, path)
+    if fh.seekable():
+        return fh
+    with fh:
+        return io.BytesIO(fh.read())
+
+
+@lru_cache(maxsize=8)  # a few arrays of the shards being viewed
+def _member(prefix: str, path: str, name: str) -> np.ndarray:
+    """One array of an NPZ file, read alone. Ready versions never change, so (prefix, path) always
+    names the same bytes and the cache never goes stale."""
+    with _open(prefix, path) as fh, np.load(fh, allow_pickle=False) as npz:
+        return npz[name]
+
+
+@lru_cache(maxsize=256)
+def _count(prefix: str, path: str) -> tuple[tuple[str, ...], int]:
+    """The array names of an NPZ file and how many samples it holds, from the headers alone."""
+    with _open(prefix, path) as fh, zipfile.ZipFile(fh) as archive, archive.open("images.npy") as member:
+        major, _ = np.lib.format.read_magic(member)
+        read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape = read_header(member)[0]
+        return tuple(n.removesuffix(".npy") for n in archive.namelist()), shape[0]
+
+
+class Shard(Mapping):
+    """An NPZ file's arrays, each read when first asked for."""
+
+    def __init__(self, prefix: str, path: str) -> None:
+        self.prefix, self.path = prefix, path
+        self.names = _count(prefix, path)[0]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.names:
+            raise KeyError(name)
+        return _member(self.prefix, self.path, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
 
 
 def _shards(version: DatasetVersion) -> list[tuple[str, int]]:
@@ -71,14 +109,17 @@ def _shards(version: DatasetVersion) -> list[tuple[str, int]]:
     sizes = {f["path"]: f["size"] for f in version.manifest["files"]}
     if any(sizes[p] > MAX_VIEWED_FILE for p in paths):
         raise NotViewable(f"{version}'s files are too large to view here; download them instead")
-    return [(p, len(_shard(version.storage_prefix, p)["images"])) for p in paths]
+    try:
+        return [(p, _count(version.storage_prefix, p)[1]) for p in paths]
+    except KeyError:  # no images array in it
+        raise NotViewable(f"{version} has no images to view") from None
 
 
-def sample_arrays(version: DatasetVersion, index: int) -> tuple[dict[str, np.ndarray], int]:
+def sample_arrays(version: DatasetVersion, index: int) -> tuple[Shard, int]:
     """The arrays of the shard holding sample ``index``, and the sample's position in it."""
     for path, count in _shards(version):
         if index < count:
-            return _shard(version.storage_prefix, path), index
+            return Shard(version.storage_prefix, path), index
         index -= count
     raise IndexError("no such sample")
 
@@ -100,7 +141,7 @@ def image_page(version: DatasetVersion, number: int) -> Page:
     return page
 
 
-def scene_labels(arrays: dict[str, np.ndarray], at: int, index: int) -> dict[str, Any]:
+def scene_labels(arrays: Mapping[str, np.ndarray], at: int, index: int) -> dict[str, Any]:
     """What the SVG overlay draws for one scene: each object's boxes and visible keypoints."""
     height, width = arrays["images"].shape[-2:]
     objects = []

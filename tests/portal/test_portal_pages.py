@@ -349,3 +349,11 @@ def test_a_restricted_image_version_shows_no_sample_and_no_preview_even_to_its_o
         assert client.get(f"/versions/{version.pk}/samples/?page=2").status_code == 404
         assert client.get(f"/versions/{version.pk}/samples/3/image.png").status_code == 404
         assert "preview.png" in page(client, f"/versions/{version.pk}/")  # named in the manifest, not shown
+
+
+def test_files_too_large_for_the_viewer_are_not_opened(client, user, monkeypatch):
+    version = run_generate(user, "digits", "big-digits", n=20)
+    monkeypatch.setattr(samples, "MAX_VIEWED_FILE", 100)
+    body = page(client, f"/versions/{version.pk}/")
+    assert "too large to view here; download them instead" in body and 'data-index="0"' not in body
+    assert client.get(f"/versions/{version.pk}/samples/0/image.png").status_code == 404
