@@ -8,20 +8,31 @@ from evaluation.plots import figures, to_svg
 from evaluation.report import FIDELITY_KEYS, PRIVACY_CONTEXT_KEYS, PRIVACY_KEYS
 
 STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
 .inconclusive{color:#9a6700;font-weight:600}
-.scores{display:flex;gap:2rem}.score{font-size:2.4rem;font-weight:700}
+.scores{display:flex;flex-wrap:wrap;gap:1rem 2rem}.score{font-size:2.4rem;font-weight:700}
 figure{margin:1rem 0}svg{max-width:100%;height:auto}
 """
+
+# Text alternatives for the figures (plots.figures' titles).
+CAPTIONS = {
+    "Utility: TSTR vs TRTR": "Bars: each model's score trained on synthetic (TSTR) and on real data (TRTR), "
+                             "both tested on real holdout data; the Utility table above gives the values.",
+    "Distributions: real vs synthetic": "Each column's distribution in the real and in the synthetic data, overlaid.",
+    "Correlations": "The correlation matrices of the real and of the synthetic columns, side by side.",
+    "Privacy: distance to closest record": "Histograms of each synthetic and each holdout record's distance to its "
+                                           "closest training record; the Privacy table's dcr figures summarise them.",
+    "Synthetic samples": "A grid of synthetic samples (never real ones).",
+}
 
 
 def _fmt(value) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.3g}"
     if isinstance(value, dict) and "value" in value:
         lo, hi = value.get("ci") or (None, None)
         return f"{value['value']:.3g} (95% CI {lo:.3g}–{hi:.3g})" if lo is not None else _fmt(value["value"])
@@ -54,7 +65,8 @@ def render_html(report: dict) -> str:
     summary, verdict, utility = report["summary"], report["verdict"], report["utility"]
     gate = verdict["privacy_gate"]
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Synthreg evaluation report</title><style>{STYLE}</style></head><body>",
         "<h1>Evaluation report</h1>",
         f"<p>schema {escape(report['schema'])} · evaluation {escape(str(report.get('evaluation_version')))}"
@@ -108,6 +120,9 @@ def render_html(report: dict) -> str:
     parts.append(_table(_metric_rows(report["privacy"], PRIVACY_KEYS + PRIVACY_CONTEXT_KEYS),
                         ("metric", "value")))
     for title, fig in figures(report):
-        parts.append(f"<h2>{escape(title)}</h2><figure>{to_svg(fig)}</figure>")
+        # The drawing is hidden from screen readers; its caption says in words what it shows.
+        parts.append(f"<h2>{escape(title)}</h2><figure role='group' aria-label='{escape(title)}'>"
+                     f"<div aria-hidden='true'>{to_svg(fig)}</div>"
+                     f"<figcaption>{escape(CAPTIONS.get(title, title))}</figcaption></figure>")
     parts.append("</body></html>")
     return "\n".join(parts)

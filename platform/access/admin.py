@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from access.models import AuditEvent, Grant, PrivacySpend
+from access.models import AccessRequest, AuditEvent, Grant, PrivacySpend
 
 
 @admin.register(Grant)
@@ -39,3 +39,17 @@ class AuditEventAdmin(admin.ModelAdmin):
 class PrivacySpendAdmin(admin.ModelAdmin):
     list_display = ["created_at", "dataset", "job", "epsilon"]
     raw_id_fields = ["dataset", "job"]
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    """Read-only here: requests are decided in the portal, where each decision is audited."""
+
+    list_display = ["dataset", "user", "state", "decided_by", "created_at", "decided_at"]
+    list_filter = ["state"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -36,3 +36,26 @@ class PrivacySpend(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["dataset", "job"], name="one_spend_per_job_and_dataset")]
+
+
+class AccessRequest(models.Model):
+    """A user asking the owner of a dataset for a grant; owners and staff decide, and each decision is audited."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        GRANTED = "granted"
+        REFUSED = "refused"
+
+    dataset = models.ForeignKey("catalog.Dataset", on_delete=models.CASCADE, related_name="access_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_requests")
+    reason = models.TextField(max_length=2000, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "user"], condition=models.Q(state="pending"),
+                                               name="one_pending_access_request")]

@@ -51,3 +51,13 @@ def can_manage(user, dataset: Dataset) -> bool:
 
 def audit(user, action: str, target: str, **details) -> None:
     AuditEvent.objects.create(user=user if user.is_authenticated else None, action=action, target=target, details=details)
+
+
+def is_known_to(user, dataset: Dataset) -> bool:
+    """Whether the user may learn that the dataset exists without seeing it: it is the reference
+    of a dataset they can see (its slug is already on that page). Others get a plain 404."""
+    return visible_datasets(user).filter(reference=dataset).exists()
+
+
+def can_request_access(user, dataset: Dataset) -> bool:
+    return user.is_authenticated and not can_view(user, dataset) and is_known_to(user, dataset)

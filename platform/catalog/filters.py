@@ -84,8 +84,10 @@ class DatasetFilter(StrictFilterSet):
 
     def has_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # The tag as it is written inside the stored JSON list: a whole tag, never part of one
-        # (the JSON `contains` lookup would be exact, but SQLite has none).
-        return queryset.filter(tags__icontains=json.dumps(value))
+        # (the JSON `contains` lookup would be exact, but SQLite has none). SQLite keeps
+        # non-ASCII escaped, PostgreSQL's jsonb prints it as it is.
+        return queryset.filter(Q(tags__icontains=json.dumps(value))
+                               | Q(tags__icontains=json.dumps(value, ensure_ascii=False)))
 
 
 class VersionFilter(StrictFilterSet):

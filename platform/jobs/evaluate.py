@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 
 from access import policy
 from catalog import storage
@@ -104,7 +105,7 @@ def compute_report(version: DatasetVersion, real: DatasetVersion, params: dict[s
             thresholds=thresholds, random_state=seed, progress=progress, include_samples=include_samples,
         )
     report["real_split"] = _split_record(train, holdout, seed)
-    report["subject"] = {"version": str(version), "reference": str(real)}
+    report["subject"] = {"version": str(version), "reference": str(real), "date": timezone.now().date().isoformat()}
     return report
 
 

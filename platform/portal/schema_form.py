@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from generators.params import ParameterError, shorten
 
 PREFIX = "p."
+ERROR_PATTERN = re.compile(r"^parameters\.params\.([\w.]+): (.*)$", re.DOTALL)
 
 
 @dataclass
@@ -29,10 +31,16 @@ class Field:
     choices: list[str] = field(default_factory=list)
     children: list[Field] = field(default_factory=list)
     raw: str | None = None  # what the user posted, shown again when the form comes back with an error
+    error: str = ""  # why the posted value was refused, shown beside the field
 
     @property
     def name(self) -> str:
         return PREFIX + self.path
+
+    @property
+    def depth(self) -> int:
+        """How deep the field is nested (0 at the top), for indenting it."""
+        return self.path.count(".")
 
     @property
     def html_id(self) -> str:
@@ -45,6 +53,24 @@ class Field:
         if self.widget == "json":
             return json.dumps(self.value)
         return "" if self.value is None else str(self.value)
+
+
+def _leaves(fields: list[Field]) -> list[Field]:
+    return [leaf for f in fields for leaf in (_leaves(f.children) if f.widget == "group" else [f])]
+
+
+def mark_error(fields: list[Field], error: str) -> str:
+    """Attach a refusal (``parameters.params.PATH: message``) to the field it names, and say it for
+    people: ``Number of samples: must be at least 1``. Errors naming no field come back as they are."""
+    match = ERROR_PATTERN.match(error or "")
+    if not match:
+        return error or ""
+    path, message = match.groups()
+    named = next((f for f in _leaves(fields) if f.path == path), None)
+    if named is None:  # a group, or a rule across fields
+        return f"{path.replace('.', ' › ').replace('_', ' ')}: {message}"
+    named.error = message
+    return f"{named.label[:1].upper()}{named.label[1:]}: {message}"
 
 
 def _widget(prop: dict[str, Any]) -> str:

@@ -1,13 +1,25 @@
 from django.urls import path
 
-from portal import views
+from portal import access_views, catalog_views, version_views, views
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", catalog_views.catalog, name="home"),
+    path("datasets/", catalog_views.catalog, name="datasets"),
     path("datasets/<slug:slug>/", views.dataset_detail, name="dataset"),
+    path("datasets/<slug:slug>/access/", access_views.access_request_page, name="access-request"),
+    path("datasets/<slug:slug>/access/request/", access_views.access_request, name="access-request-submit"),
+    path("access-requests/<int:pk>/decide/", access_views.access_decide, name="access-decide"),
+    path("generators/", catalog_views.generator_list, name="generators"),
+    path("generators/<slug:slug>/", catalog_views.generator_detail, name="generator"),
     path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),
+    path("versions/<int:pk>/", version_views.version_detail, name="version"),
+    path("versions/<int:pk>/samples/", version_views.version_samples, name="version-samples"),
+    path("versions/<int:pk>/samples/<int:index>/<str:layer>.png", version_views.version_sample_layer,
+         name="version-sample-layer"),
+    path("versions/<int:pk>/report-status/", version_views.version_report_status, name="version-report-status"),
+    path("versions/<int:pk>/compare/<int:other>/", version_views.version_compare, name="version-compare"),
     path("versions/<int:pk>/evaluate/", views.version_evaluate, name="version-evaluate"),
     path("jobs/", views.job_list, name="jobs"),
     path("jobs/new/", views.job_new, name="job-new"),

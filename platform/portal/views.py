@@ -1,11 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from access import policy
+from access import policy, requests
 from catalog.leaderboard import leaderboard
 from catalog.models import Dataset, DatasetVersion, Evaluation
 from generators import registry
@@ -13,30 +12,31 @@ from generators.params import ParameterError, fill_defaults
 from jobs import service
 from jobs.types import JobParameterError, JobTargetNotFound
 from jobs.visibility import visible_jobs
+from portal import evaluations, lineage_graph
+from portal.access_views import access_needed
 from portal.schema_form import fields_for, read_values
-
-
-def home(request):
-    ready = DatasetVersion.objects.filter(status=DatasetVersion.Status.READY).order_by("-number")
-    datasets = policy.visible_datasets(request.user).select_related("owner").prefetch_related(
-        Prefetch("versions", queryset=ready, to_attr="ready_versions"))
-    kind = request.GET.get("kind")
-    if kind in Dataset.Kind.values:
-        datasets = datasets.filter(kind=kind)
-    return render(request, "portal/home.html", {"datasets": datasets, "kind": kind, "kinds": Dataset.Kind.choices})
+from portal.version_views import mark_visible_jobs
 
 
 def dataset_detail(request, slug):
-    dataset = get_object_or_404(Dataset, slug=slug)
+    dataset = get_object_or_404(Dataset.objects.select_related("reference", "owner"), slug=slug)
     if not policy.can_view(request.user, dataset):
+        if policy.is_known_to(request.user, dataset):
+            return access_needed(request, dataset)
         raise Http404("No such dataset.")
-    versions = list(dataset.versions.select_related("generator", "job").prefetch_related("evaluations").order_by("-number"))
-    for version in versions:
-        version.latest_evaluation = max(version.evaluations.all(), key=lambda e: e.created_at, default=None)
+    versions = list(dataset.versions.select_related("generator", "job", "dataset")
+                    .prefetch_related("evaluations", "parent_links__parent__dataset").order_by("-number"))
+    evaluations.annotate(versions, request.user)
+    mark_visible_jobs(versions, request.user)
     board = leaderboard(dataset, policy.visible_datasets(request.user)) if dataset.kind == Dataset.Kind.REFERENCE else []
+    reference = dataset.reference
     return render(request, "portal/dataset.html", {
         "dataset": dataset, "versions": versions, "leaderboard": board,
         "downloadable": policy.can_download(request.user, dataset),
+        "reference_visible": reference is not None and policy.can_view(request.user, reference),
+        "reference_requestable": reference is not None and policy.can_request_access(request.user, reference),
+        "lineage": lineage_graph.render_svg(lineage_graph.build(versions[:8], request.user)),
+        "access_requests": requests.pending_for(request.user, dataset),
     })
 
 
@@ -44,7 +44,9 @@ def evaluation_detail(request, pk):
     evaluation = get_object_or_404(Evaluation.objects.select_related("version__dataset", "reference__dataset"), pk=pk)
     if not policy.can_view(request.user, evaluation.version.dataset):
         raise Http404("No such evaluation.")
-    return render(request, "portal/evaluation.html", {"evaluation": evaluation, "results": evaluation.results})
+    return render(request, "portal/evaluation.html", {
+        "evaluation": evaluation, "results": evaluation.results,
+        "reference_visible": policy.can_view(request.user, evaluation.reference.dataset)})
 
 
 @login_required
@@ -62,7 +64,11 @@ def _visible_job(request, pk):
 
 @login_required
 def job_detail(request, pk):
-    return render(request, "portal/job.html", {"job": _visible_job(request, pk)})
+    job = _visible_job(request, pk)
+    published = DatasetVersion.objects.filter(job=job).first()
+    follow_ups = (visible_jobs(request.user).filter(type="evaluate", inputs=published).exclude(pk=job.pk)
+                  .order_by("-created_at") if published else [])
+    return render(request, "portal/job.html", {"job": job, "published": published, "follow_ups": follow_ups})
 
 
 @login_required
@@ -122,6 +128,10 @@ def version_evaluate(request, pk):
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
     if not policy.can_view(request.user, version.dataset):
         raise Http404("No such version.")
+    evaluations.annotate([version], request.user)
+    if version.evaluating:  # a second click while one runs would only duplicate it
+        messages.info(request, f"{version} is being evaluated already.")
+        return redirect("portal:version", pk=version.pk)
     try:
         job = service.submit(request.user, "evaluate", {"version": version.pk})
     except (JobParameterError, JobTargetNotFound) as exc:

@@ -303,3 +303,18 @@ def test_tiny_and_nearly_constant_tables_give_a_report_not_a_traceback(real):
     names = {c["name"] for c in one["verdict"]["checks"]}
     assert "linkability_risk" not in names and "inference_risk" not in names
     assert one["verdict"]["failed"] == [] and one["fidelity"]["c2st_auc"] is None
+
+
+def test_the_pdf_opens_with_a_title_block_rounded_scores_and_the_gate(copy_report, tmp_path):
+    from evaluation.pdf import _summary_page
+
+    report = {**copy_report, "subject": {"version": "faces@v3", "reference": "real-faces@v1", "date": "2026-12-01"}}
+    texts = [t.get_text() for t in _summary_page(report).texts]
+    for expected in ("faces", "v3", "real-faces@v1", "2026-12-01", "FAIL", str(report["evaluation_version"])):
+        assert any(expected in text for text in texts), expected
+    quality = report["summary"]["quality_score"]
+    assert f"{quality:.3g}" in texts and not any(repr(float(quality)) in t for t in texts if len(repr(float(quality))) > 6)
+    failed = [c["name"] for c in report["verdict"]["checks"] if c["status"] == "fail"]
+    assert failed and all(name in texts for name in failed)
+    evaluation.render_pdf(report, tmp_path / "r.pdf")
+    assert (tmp_path / "r.pdf").read_bytes().count(b"/Type /Page") - 1 == 1 + len(evaluation.plots.figures(report))

@@ -8,6 +8,7 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from access.models import AccessRequest
 from catalog.models import Dataset, Evaluation
 from jobs import service
 from tests.platform.test_evaluate_job import noise_table, publish_table
@@ -16,9 +17,11 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC_VIEWS = {"api:token", "api:api-root", "api:schema", "api:docs", "api:redoc", "api:generator-list",
                 "api:generator-detail", "portal:home", "api:dataset-list", "api:version-list",
-                "api:evaluation-list", "api:job-list", "portal:jobs", "portal:job-new"}
+                "api:evaluation-list", "api:job-list", "portal:jobs", "portal:job-new", "portal:datasets",
+                "portal:generators", "portal:generator"}
 WRITE_VIEWS = {"api:token": "post", "api:job-cancel": "post", "portal:job-cancel": "post",
-               "portal:version-evaluate": "post", "api:generator-generate": "post"}
+               "portal:version-evaluate": "post", "api:generator-generate": "post",
+               "portal:access-request-submit": "post", "portal:access-decide": "post"}
 
 
 def route_names() -> set[str]:
@@ -43,6 +46,7 @@ def private_world(user, django_user_model):
     evaluation = Evaluation.objects.create(version=version, reference=real_version, results={"x": 1},
                                            report_files={"html": "alice-secret/v1/data.parquet"})
     job = service.submit(user, "generate", {"generator": "digits", "dataset": "alice-secret-2"})
+    asked = AccessRequest.objects.create(dataset=reference, user=user)
     return {
         "api:version-file": {"pk": version.pk, "path": "data.parquet"},
         "api:version-archive": {"pk": version.pk},
@@ -63,6 +67,15 @@ def private_world(user, django_user_model):
         "portal:job-progress": {"pk": job.pk},
         "portal:job-cancel": {"pk": job.pk},
         "portal:version-evaluate": {"pk": version.pk},
+        "portal:version": {"pk": version.pk},
+        "portal:version-samples": {"pk": version.pk},
+        "portal:version-sample-layer": {"pk": version.pk, "index": 0, "layer": "image"},
+        "portal:version-report-status": {"pk": version.pk},
+        "portal:version-compare": {"pk": version.pk, "other": real_version.pk},
+        "portal:access-request": {"slug": dataset.slug},
+        "portal:access-request-submit": {"slug": reference.slug},
+        "portal:access-decide": {"pk": asked.pk},
+        "portal:generator": {"slug": "digits"},
         "secrets": ["alice-secret", "hidden-real", str(job.pk), str(version.pk) + "/files"],
     }
 

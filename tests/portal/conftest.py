@@ -18,3 +18,13 @@ def browser_type_launch_args(browser_type_launch_args):
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"],
     }
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory):
+    """Where browser tests save their screenshots: $SYNTHREG_ARTIFACTS_DIR (CI keeps it) or pytest's tmp."""
+    from pathlib import Path
+
+    folder = Path(os.environ.get("SYNTHREG_ARTIFACTS_DIR") or tmp_path_factory.getbasetemp()) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

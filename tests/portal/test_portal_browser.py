@@ -22,7 +22,10 @@ def test_generate_from_the_portal_and_watch_it_finish(page: Page, live_server, u
     log_in(page, live_server, "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/jobs/new/")
     page.select_option("#generator", "digits")
+    page.fill("#dataset", "not a slug!")  # the pattern is a valid regex under Chromium's `v` flag: it checks
+    assert page.evaluate("document.querySelector('#dataset').validity.patternMismatch")
     page.fill("#dataset", "browser-digits")
+    assert page.evaluate("document.querySelector('#dataset').checkValidity()")
     page.fill("#p-n", "200")
     page.fill("#p-seed", "5")
     page.click("button[type=submit]")
@@ -40,7 +43,10 @@ def test_bad_parameters_in_the_form_say_which_field(page: Page, live_server, use
     page.goto(f"{live_server.url}/jobs/new/?generator=digits")
     page.fill("#p-n", "0")
     page.click("button[type=submit]")
-    expect(page.locator(".error")).to_contain_text("parameters.params.n")
+    expect(page.locator(".error")).to_contain_text("Not submitted.")
+    expect(page.locator("#p-n")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#p-n")).to_be_focused()
+    expect(page.locator("#p-n-error")).to_be_visible()
     page.fill("#p-n", "ten")
     page.click("button[type=submit]")
     expect(page.locator(".error")).to_contain_text("'ten' is not an integer")
@@ -48,7 +54,8 @@ def test_bad_parameters_in_the_form_say_which_field(page: Page, live_server, use
     page.fill("#p-n", "10")
     page.fill("#p-classes", "[1, 2")
     page.click("button[type=submit]")
-    expect(page.locator(".error")).to_contain_text("classes: not valid JSON")
+    expect(page.locator(".error")).to_contain_text("Classes: not valid JSON")
+    expect(page.locator("#p-classes")).to_have_attribute("aria-invalid", "true")
 
 
 def test_choosing_another_generator_redraws_its_parameters(page: Page, live_server, user):
