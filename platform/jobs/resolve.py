@@ -11,7 +11,7 @@ from typing import Any
 
 from access import policy
 from catalog.models import Dataset, DatasetVersion
-from jobs.types import Input, JobParameterError, JobType
+from jobs.types import Input, JobParameterError, JobTargetNotFound, JobType
 
 # How an input's refusal names what it takes ("not images").
 _PLURAL = {"image": "images", "scene": "scenes", "tabular": "tables"}
@@ -31,12 +31,13 @@ def resolve_inputs(user, job_type: JobType, parameters: dict[str, Any]) -> dict[
 
 
 def resolve_input(user, declared: Input, value: str | int) -> DatasetVersion:
-    """A dataset's slug stands for its latest ready version; an integer is a version's id."""
+    """A dataset's slug stands for its latest ready version; an integer is a version's id (one that
+    does not exist, or that the user may not use, is not found: HTTP 404, as for any version id)."""
     field = f"parameters.{declared.name}"
     if isinstance(value, int) and not isinstance(value, bool):
         version = DatasetVersion.objects.select_related("dataset").filter(pk=value).first()
         if version is None or not policy.can_use_as_input(user, version.dataset):
-            raise JobParameterError(field, f"no dataset version {value} you can use")
+            raise JobTargetNotFound(f"no dataset version {value}")
         if version.status != DatasetVersion.Status.READY:
             raise JobParameterError(field, f"{version} is {version.status}; only ready versions can be read")
         dataset = version.dataset

@@ -102,7 +102,7 @@ def test_an_input_the_user_may_not_use_is_refused_and_nothing_is_created(fit_mea
     assert response.json()["parameters.table"] == ["no dataset 'real-table' you can use"]
     version_id = reference.latest_ready_version().pk  # named by id, as evaluate's version is
     response = client.post("/api/jobs/", {"type": "evaluate", "parameters": {"version": version_id}}, format="json")
-    assert response.json()["parameters.version"] == [f"no dataset version {version_id} you can use"]
+    assert response.status_code == 404 and response.json()["detail"] == f"no dataset version {version_id}"
     assert not Job.objects.exists() and not Dataset.objects.filter(kind="model").exists()
     assert not PrivacySpend.objects.exists()
 
