@@ -48,7 +48,7 @@ def resolve_input(user, declared: Input, value: str | int) -> DatasetVersion:
         version = None
     if declared.kind and dataset.kind != declared.kind:
         raise JobParameterError(field, f"{dataset.slug} is a {dataset.kind} dataset; {declared.name} takes "
-                                       f"{declared.kind} ones")
+                                       f"only {declared.kind} versions")
     if declared.modalities and dataset.modality not in declared.modalities:
         wanted = " or ".join(_PLURAL.get(m, f"{m} data") for m in declared.modalities)
         raise JobParameterError(field, f"{dataset.slug} holds {dataset.modality} data, not {wanted}")

@@ -138,7 +138,10 @@ class JobType:
     internal: bool = False
 
     def input(self, name: str) -> Input:
-        return next(declared for declared in self.inputs if declared.name == name)
+        for declared in self.inputs:
+            if declared.name == name:
+                return declared
+        raise KeyError(f"job type {self.name!r} declares no input {name!r}")
 
 
 class UnknownJobType(Unknown, JobParameterError):
