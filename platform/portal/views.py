@@ -11,7 +11,7 @@ from catalog.models import Dataset, DatasetVersion, Evaluation
 from generators import registry
 from generators.params import ParameterError, fill_defaults
 from jobs import service
-from jobs.types import JobParameterError, JobTargetNotFound, submittable
+from jobs.types import JobParameterError, JobTargetNotFound, get_job_type, submittable
 from jobs.visibility import visible_jobs
 from portal.schema_form import fields_for, read_values
 
@@ -132,7 +132,7 @@ def job_new(request):
     references = [d for d in policy.visible_datasets(request.user).filter(kind=Dataset.Kind.REFERENCE)
                   if d.modality == spec.modality]
     context = {"specs": specs, "spec": spec, "fields": fields, "error": error, "references": references,
-               "job_type": next(t for t in submittable() if t.name == "generate"),
+               "job_type": get_job_type("generate"),
                "dataset": request.POST.get("dataset", ""),
                "reference": request.POST.get("reference", references[0].slug if references else "")}
     return render(request, template, context, status=400 if error else 200)
