@@ -153,3 +153,15 @@ def test_an_output_of_an_unknown_format_is_reported(monkeypatch):
     assert job_type_errors([FIT_MEANS]) == []
     broken = dataclasses.replace(FIT_MEANS, name="probe", outputs=(Output("model", format="model/9"),))
     assert [e.id for e in job_type_errors([broken])] == ["jobs.E017"]
+
+
+@pytest.mark.django_db
+def test_the_budget_spent_is_the_declared_inputs_and_an_overspend_names_its_parameter(fit_means, api, reference):
+    Dataset.objects.filter(pk=reference.pk).update(epsilon_budget=1.0)
+    accepted = api.post("/api/jobs/", {"type": "fit-means", "parameters": {"table": "real-table", "epsilon": 0.75}},
+                        format="json")
+    assert accepted.status_code == 201 and PrivacySpend.objects.get().epsilon == 0.75
+    refused = api.post("/api/jobs/", {"type": "fit-means", "parameters": {"table": "real-table", "epsilon": 0.5}},
+                       format="json")
+    assert refused.status_code == 400 and "0.75 is spent" in refused.json()["parameters.epsilon"][0]
+    assert Job.objects.count() == 1 and PrivacySpend.objects.count() == 1
