@@ -6,7 +6,7 @@ from drf_spectacular.authentication import BasicScheme, TokenScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
-from jobs.types import job_types
+from jobs.types import get_job_type, submittable
 
 ERROR = ResolvedComponent(
     name="Error", type=ResolvedComponent.SCHEMA, object="Error",
@@ -45,7 +45,13 @@ WITH_TARGET = {"404": "Not found, or not visible to this user."}
 
 class AutoSchema(SpectacularAutoSchema):
     """Adds the error answers; a view lists in ``job_submitting_actions`` the actions that submit
-    jobs, whose 403 and 429 may also be a full quota."""
+    jobs, whose 403 and 429 may also be a full quota, and in ``request_schemas`` the functions that
+    give an action's request body when the schema is generated (so it reads the job-type registry
+    as it stands, not as it stood at import)."""
+
+    def get_request_serializer(self):
+        schema_of = getattr(self.view, "request_schemas", {}).get(getattr(self.view, "action", None))
+        return {"application/json": schema_of()} if schema_of else super().get_request_serializer()
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -75,19 +81,21 @@ class AutoSchema(SpectacularAutoSchema):
 
 
 def job_request_schema() -> dict:
-    """POST /api/jobs/: one variant per declared job type, its parameters as the type declares them."""
+    """POST /api/jobs/: one variant per job type users submit, its parameters as the type declares them
+    (internal types, such as a large job's shards, are not offered)."""
     return {"oneOf": [
         {"type": "object", "title": job_type.title, "description": job_type.description,
          "required": ["type"], "additionalProperties": False,
          "properties": {"type": {"type": "string", "enum": [job_type.name]}, "parameters": job_type.schema}}
-        for job_type in job_types().values()
+        for job_type in submittable()
     ]}
 
 
 def generate_request_schema() -> dict:
     """POST /api/generators/{slug}/generate/: the generate job's parameters, the generator taken from the path."""
-    schema = {key: value for key, value in job_types()["generate"].schema.items() if key != "required"}
-    if required := [name for name in job_types()["generate"].schema.get("required", []) if name != "generator"]:
+    declared = get_job_type("generate").schema
+    schema = {key: value for key, value in declared.items() if key != "required"}
+    if required := [name for name in declared.get("required", []) if name != "generator"]:
         schema["required"] = required
     schema["properties"] = {name: prop for name, prop in schema["properties"].items() if name != "generator"}
     return schema

@@ -184,11 +184,12 @@ def version_file(request, pk: int, path: str):
 
 class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
     job_submitting_actions = ("generate",)
+    request_schemas = {"generate": generate_request_schema}
     serializer_class = GeneratorSerializer
     queryset = Generator.objects.all()
     lookup_field = "slug"
 
-    @extend_schema(request={"application/json": generate_request_schema()}, responses={201: JobSerializer})
+    @extend_schema(responses={201: JobSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated], parser_classes=[GuardedJSONParser])
     def generate(self, request, slug=None):
         """Submit a `generate` job; the body holds `params` and optionally `dataset`, `title`, `access`."""
@@ -207,6 +208,7 @@ class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
 
 class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     job_submitting_actions = ("create",)
+    request_schemas = {"create": job_request_schema}
     permission_classes = [IsAuthenticatedOrReadOnly]
     parser_classes = [GuardedJSONParser]
     filterset_class = JobFilter
@@ -221,7 +223,7 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return JobCreateSerializer if self.action == "create" else JobSerializer
 
-    @extend_schema(request={"application/json": job_request_schema()}, responses={201: JobSerializer})
+    @extend_schema(responses={201: JobSerializer})
     def create(self, request, *args, **kwargs):
         payload = JobCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

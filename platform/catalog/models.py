@@ -37,6 +37,8 @@ class Dataset(models.Model):
     class Kind(models.TextChoices):
         REFERENCE = "reference", "reference (real)"
         SYNTHETIC = "synthetic", "synthetic"
+        # A model artifact (safetensors weights and a JSON card) is a version of a model dataset.
+        MODEL = "model", "model"
 
     class Access(models.TextChoices):
         PUBLIC = "public"

@@ -16,53 +16,58 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from access import policy
 from catalog import storage
 from catalog.lineage import derived_from_restricted
 from catalog.loaders import load_arrays, load_table
 from catalog.models import Dataset, DatasetVersion, Evaluation
 from generators.spec import Estimate
+from jobs import service
 from jobs.models import Job
-from jobs.types import JobParameterError, JobTargetNotFound, JobType, PreparedJob, Sizing
+from jobs.resolve import resolve_input
+from jobs.types import (
+    Input,
+    JobParameterError,
+    JobTargetNotFound,
+    JobType,
+    Output,
+    PreparedJob,
+    Sizing,
+)
 
 log = logging.getLogger(__name__)
+
+# The version scored, and the real reference it is scored against: read, never copied into the
+# report (which holds aggregates only), so neither is a lineage parent.
+VERSION = Input("version", description="Id of the synthetic version to evaluate.", kind=Dataset.Kind.SYNTHETIC,
+                required=True, version_key="version")
+REFERENCE = Input("reference", description="Slug of the real dataset (default: the dataset's reference).",
+                  kind=Dataset.Kind.REFERENCE)
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["version"],
     "properties": {
-        "version": {"type": "integer", "minimum": 1, "description": "Id of the synthetic version to evaluate."},
-        "reference": {"type": "string", "maxLength": 100,
-                      "description": "Slug of the real dataset (default: the dataset's reference)."},
+        "version": {"type": "integer", "minimum": 1, "description": VERSION.description},
+        "reference": {"type": "string", "maxLength": 100, "description": REFERENCE.description},
         "target": {"type": "string", "default": "target", "description": "Label column of tabular data."},
         "seed": {"type": "integer", "minimum": 0, "default": 0, "description": "Seed of the real train/holdout split and the models."},
     },
 }
 
 
-def prepare(user, params: dict[str, Any]) -> PreparedJob:
-    version = DatasetVersion.objects.select_related("dataset__reference").filter(pk=params["version"]).first()
-    if version is None or not policy.can_view(user, version.dataset):
-        raise JobTargetNotFound(f"no dataset version {params['version']}")
-    if version.status != DatasetVersion.Status.READY:
-        raise JobParameterError("parameters.version", f"{version} is {version.status}; only ready versions are evaluated")
-    if version.dataset.kind != Dataset.Kind.SYNTHETIC:
-        # A reference scored as if it were synthetic would show its real records as "samples".
-        raise JobParameterError("parameters.version", f"{version} is real reference data; only synthetic versions "
-                                "are evaluated (against a reference)")
-    reference = (Dataset.objects.filter(slug=params["reference"], kind=Dataset.Kind.REFERENCE).first()
-                 if params.get("reference") else version.dataset.reference)
-    if reference is None or not policy.can_use_as_input(user, reference):
-        raise JobParameterError("parameters.reference", "name a reference dataset you may use (the dataset has none)")
-    real = reference.latest_ready_version()
-    if real is None:
-        raise JobParameterError("parameters.reference", f"{reference.slug} has no ready version")
-    if reference.modality != version.dataset.modality:
-        raise JobParameterError("parameters.reference",
-                                f"{reference.slug} holds {reference.modality} data; {version} holds {version.dataset.modality}")
-    normalized = {**params, "reference": reference.slug, "reference_version": real.pk}
-    return PreparedJob(parameters=normalized, queue="cpu", dataset=version.dataset, inputs=[version, real])
+def prepare(user, params: dict[str, Any], inputs: dict[str, DatasetVersion]) -> PreparedJob:
+    version = inputs["version"]
+    if "reference" not in inputs:
+        if version.dataset.reference is None:
+            raise JobParameterError("parameters.reference", "name a reference dataset you may use (the dataset has none)")
+        inputs = {**inputs, "reference": resolve_input(user, REFERENCE, version.dataset.reference.slug)}
+    real = inputs["reference"]
+    if real.dataset.modality != version.dataset.modality:
+        raise JobParameterError("parameters.reference", f"{real.dataset.slug} holds {real.dataset.modality} data; "
+                                                        f"{version} holds {version.dataset.modality}")
+    normalized = {**params, "reference": real.dataset.slug}
+    return PreparedJob(parameters=normalized, dataset=version.dataset, inputs=inputs)
 
 
 def split_indices(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -140,9 +145,6 @@ def run(job_run) -> None:
 
 def queue_evaluation(version: DatasetVersion) -> None:
     """Evaluate a new synthetic version against its dataset's reference, as its owner."""
-    # Inside jobs, a real cycle: service -> tasks -> evaluate (tasks imports this module).
-    from jobs import service
-
     dataset = version.dataset
     if dataset.kind != Dataset.Kind.SYNTHETIC or dataset.reference is None:
         return
@@ -202,4 +204,6 @@ EVALUATE = JobType(
     prepare=prepare,
     run=run,
     estimate=estimate,
+    inputs=(VERSION, REFERENCE),
+    outputs=(Output("report", description="synthreg.report/1 as JSON, HTML and PDF."),),
 )

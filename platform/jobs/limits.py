@@ -17,7 +17,7 @@ from django.db.models import Sum
 from catalog.models import DatasetVersion
 from generators.spec import Estimate
 from jobs.models import Job
-from jobs.types import JobLimitExceeded, JobType, QuotaExceeded, job_types
+from jobs.types import JobLimitExceeded, JobType, QuotaExceeded, get_job_type
 
 ACTIVE = (Job.State.QUEUED, Job.State.RUNNING)
 
@@ -53,7 +53,7 @@ def check_quotas(user, job: Job, estimate: Estimate) -> None:
             f"(SYNTHREG_USER_ACTIVE_JOBS). Wait for one to finish, or cancel one.",
             used=len(others), limit=settings.SYNTHREG_USER_ACTIVE_JOBS, status=429)
     stored = stored_bytes(user)
-    pending = sum(job_types()[other.type].estimate(other.parameters).estimate.output_bytes for other in others)
+    pending = sum(get_job_type(other.type).estimate(other.parameters).estimate.output_bytes for other in others)
     quota = settings.SYNTHREG_USER_STORAGE_BYTES
     if stored + pending + estimate.output_bytes > quota:
         raise QuotaExceeded(

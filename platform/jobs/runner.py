@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
 import time
 import traceback
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Dataset
-from jobs import shards
+from jobs.lifecycle import clean_staging, job_ended, staging_dir
 from jobs.models import Job
 from jobs.types import get_job_type
 
@@ -76,7 +74,7 @@ def claim(job_id: str, worker: str) -> Job | None:
         held = Job.objects.filter(pk=job.pk, state=State.RUNNING, worker=job.worker, attempts=job.attempts)
         if job.attempts >= settings.SYNTHREG_JOB_MAX_ATTEMPTS:
             # Its holder is gone and no delivery may take it again: tidy before it reads as ended.
-            _clean_staging(job)
+            clean_staging(job)
             if held.update(
                 state=State.FAILED, finished_at=now,
                 error=f"The worker running this job died {job.attempts} times (killed, out of memory "
@@ -91,22 +89,6 @@ def claim(job_id: str, worker: str) -> Job | None:
     else:
         return None
     return Job.objects.get(pk=job.pk) if taken else None
-
-
-def staging_dir(job: Job) -> Path:
-    return Path(settings.SYNTHREG_STAGING_DIR) / str(job.pk)
-
-
-def _clean_staging(job: Job) -> None:
-    shutil.rmtree(staging_dir(job), ignore_errors=True)
-
-
-def job_ended(job: Job) -> None:
-    """Tidy up after a job ended without success: its shards stop, its parent hears of it."""
-    _clean_staging(job)
-    shards.stop_shards(job)
-    if job.parent_id:
-        shards.wake_parent(job.parent_id)
 
 
 class JobRun:
@@ -164,7 +146,7 @@ def execute(job_id: str) -> None:
     if job is None:
         return
     run = JobRun(job, worker)
-    _clean_staging(job)  # an earlier try's leftovers
+    clean_staging(job)  # an earlier try's leftovers
     run.staging.mkdir(parents=True)
     try:
         get_job_type(job.type).run(run)
@@ -179,7 +161,7 @@ def execute(job_id: str) -> None:
         ):
             job_ended(job)
     finally:
-        _clean_staging(job)
+        clean_staging(job)
 
 
 def _report_failure(job: Job, exc: Exception) -> str:

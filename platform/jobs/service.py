@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access import ledger
+from catalog.models import Dataset
 from generators.params import ParameterError, validate_params
 from jobs import limits
+from jobs.lifecycle import job_ended
 from jobs.models import Job
-from jobs.runner import job_ended
-from jobs.tasks import run_job
-from jobs.types import JobParameterError, get_job_type
+from jobs.queueing import enqueue, send
+from jobs.resolve import resolve_inputs
+from jobs.types import JobParameterError, JobType, PreparedJob, get_job_type
 from synthreg.celery import app
 
 State = Job.State
 
 
 def submit(user, job_type: str, parameters: Any) -> Job:
-    """Validate, check against the limits, save and enqueue a job.
+    """Validate, resolve the declared inputs, check against the limits, save and enqueue a job.
 
-    Nothing is saved when validation fails or a limit refuses the job (jobs/limits.py).
+    Nothing is saved when validation fails, an input may not be used, or a limit refuses the job
+    (jobs/limits.py).
     """
     declared = get_job_type(job_type)
     try:
@@ -30,25 +34,39 @@ def submit(user, job_type: str, parameters: Any) -> Job:
     except ParameterError as exc:
         field = exc.field if exc.field == "parameters" else f"parameters.{exc.field}"
         raise JobParameterError(field, exc.message) from None
-    prepared = declared.prepare(user, checked)
-    estimate = limits.check_caps(declared, prepared.parameters)
+    prepared = declared.prepare(user, checked, resolve_inputs(user, declared, checked))
+    # The saved parameters name every version read, under its input's key (lineage reads them).
+    parameters = {**prepared.parameters, **{declared.input(name).key: version.pk
+                                            for name, version in prepared.inputs.items()}}
+    estimate = limits.check_caps(declared, parameters)
     with transaction.atomic():
         if prepared.dataset is not None and prepared.dataset.pk is None:
             _create_dataset(prepared.dataset)
         job = Job.objects.create(
-            type=declared.name, owner=user, parameters=prepared.parameters,
-            queue=prepared.queue, dataset=prepared.dataset,
+            type=declared.name, owner=user, parameters=parameters,
+            queue=prepared.queue or declared.queue, dataset=prepared.dataset,
         )
         # After the insert: a user's submissions then lock in the order publishing does (dataset, user).
         limits.check_quotas(user, job, estimate)
-        job.inputs.set(prepared.inputs)
-        for dataset in {version.dataset for version in prepared.inputs if version.dataset.access == "restricted"}:
-            try:
-                ledger.reserve(job, dataset, prepared.epsilon)
-            except ledger.BudgetExceeded as exc:
-                raise JobParameterError("parameters.epsilon", str(exc)) from None
+        job.inputs.set(prepared.inputs.values())
+        _reserve_budget(job, declared, prepared)
         enqueue(job)
     return job
+
+
+def _reserve_budget(job: Job, declared: JobType, prepared: PreparedJob) -> None:
+    """Record on each restricted dataset's ledger the epsilon its declared inputs spend."""
+    spends: dict[Dataset, list] = defaultdict(list)
+    for name, version in prepared.inputs.items():
+        if version.dataset.access == Dataset.Access.RESTRICTED:
+            spends[version.dataset].append(declared.input(name))
+    for dataset, inputs in spends.items():
+        try:
+            ledger.reserve(job, dataset, sum(i.epsilon_for(job.parameters) for i in inputs))
+        except ledger.BudgetExceeded as exc:
+            spender = next((i for i in inputs if isinstance(i.epsilon, str)), inputs[0])
+            field = spender.epsilon if isinstance(spender.epsilon, str) else spender.name
+            raise JobParameterError(f"parameters.{field}", str(exc)) from None
 
 
 def _create_dataset(dataset) -> None:
@@ -58,16 +76,6 @@ def _create_dataset(dataset) -> None:
     except IntegrityError:  # another request created the same slug since prepare() looked
         raise JobParameterError("parameters.dataset", f"{dataset.slug!r} was created by another request just now; "
                                 "submit again to add a version to it, or choose another slug") from None
-
-
-def enqueue(job: Job) -> None:
-    """Send the job's message once the surrounding transaction commits (never if it rolls back)."""
-    transaction.on_commit(lambda: _send(job.pk, job.queue))
-
-
-def _send(job_id, queue: str) -> None:
-    result = run_job.apply_async(args=[str(job_id)], queue=queue, task_id=str(job_id))
-    Job.objects.filter(pk=job_id).update(celery_task_id=result.id)
 
 
 def cancel(job: Job) -> bool:
@@ -92,4 +100,4 @@ def resend(job_id, queue: str) -> None:
 
     Harmless if one existed after all: a delivery that finds its job taken or ended does nothing.
     """
-    _send(job_id, queue)
+    send(job_id, queue)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,14 +19,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.generator_rows import sync_generator
-from catalog.publish import publish_version
+from catalog.loaders import load_arrays
 from generators import registry
-from jobs.evaluate import queue_evaluation
+from generators.spec import GeneratorSpec
+from jobs.lifecycle import shards_root, wake_parent
 from jobs.models import Job
-from jobs.types import JobParameterError, JobType, Sizing
+from jobs.outputs import publish
+from jobs.queueing import enqueue
+from jobs.resolve import input_version
+from jobs.types import JobParameterError, JobType, Sizing, get_job_type
 
 State = Job.State
+# The job type whose large jobs are sharded (jobs.generate, which imports this module).
+GENERATE_NAME = "generate"
 
 
 def shard_plan(n: int, shard_size: int, seed: int) -> list[tuple[int, int, int]]:
@@ -35,10 +39,6 @@ def shard_plan(n: int, shard_size: int, seed: int) -> list[tuple[int, int, int]]
     count = -(-n // shard_size)
     seeds = np.random.SeedSequence(seed).generate_state(count, dtype=np.uint32)
     return [(i, min(shard_size, n - i * shard_size), int(seeds[i])) for i in range(count)]
-
-
-def shards_root(parent_id) -> Path:
-    return Path(settings.SYNTHREG_STAGING_DIR) / f"{parent_id}-shards"
 
 
 def needs_shards(job: Job) -> bool:
@@ -52,11 +52,6 @@ def run_parent(job_run, spec) -> None:
     a shard completing locks the same row before it counts its siblings, so the last shard
     always finds the parent released and wakes it.
     """
-    # Inside jobs, real cycles: generate imports this module for its sharding, and
-    # service -> tasks -> runner -> this module.
-    from jobs.generate import lineage_parents
-    from jobs.service import enqueue
-
     job = job_run.job
     params = job.parameters["params"]
     failed: list[Job] = []
@@ -69,8 +64,7 @@ def run_parent(job_run, spec) -> None:
                 child = Job.objects.create(
                     type=GENERATE_SHARD.name, owner=job.owner, queue=job.queue, dataset=job.dataset, parent=job,
                     parameters={"generator": spec.slug, "shard": index, "shards": len(plan),
-                                "backgrounds_version": job.parameters.get("backgrounds_version"),
-                                "params": {**params, "n": samples, "seed": seed}},
+                                "params": {**params, "n": samples, "seed": seed}, **_input_keys(job)},
                 )
                 enqueue(child)
             waiting = job_run.release(f"0 of {len(plan)} shards done")
@@ -84,22 +78,31 @@ def run_parent(job_run, spec) -> None:
     if failed:
         raise RuntimeError(f"shard {failed[0].parameters['shard']} {failed[0].state}: {failed[0].error}")
     job_run.progress(1.0, f"publishing {len(children)} shards")
-    publish_version(
-        dataset=job.dataset, staging=shards_root(job.pk), key=str(job.pk), claim=job_run.complete,
-        samples=sum(c.result.get("samples", 0) for c in children),
-        summary={"shards": len(children), "shard_size": settings.SYNTHREG_SHARD_SIZE},
-        generator=sync_generator(spec), parameters={**params, "shard_size": settings.SYNTHREG_SHARD_SIZE},
-        seed=params.get("seed"), job=job, on_published=queue_evaluation, parents=lineage_parents(job),
-    )
+    publish(job_run, staging=shards_root(job.pk), samples=sum(c.result.get("samples", 0) for c in children),
+            summary={"shards": len(children), "shard_size": settings.SYNTHREG_SHARD_SIZE}, generator=spec,
+            parameters={**params, "shard_size": settings.SYNTHREG_SHARD_SIZE}, seed=params.get("seed"))
+
+
+def _input_keys(job: Job) -> dict[str, Any]:
+    """The parent's resolved inputs, which each shard's generator reads too."""
+    return {declared.key: job.parameters[declared.key] for declared in get_job_type(job.type).inputs
+            if declared.key in job.parameters}
+
+
+def generator_inputs(job: Job, spec: GeneratorSpec) -> dict[str, Any]:
+    """The array inputs a generate job (or its shard) passes to the generator: the images of each
+    declared input of `generate` the generator takes (GeneratorSpec.inputs) and the job names."""
+    arrays = {}
+    for declared in get_job_type(GENERATE_NAME).inputs:
+        if declared.name in spec.inputs and (version := input_version(job, declared)) is not None:
+            arrays[declared.name] = load_arrays(version)["images"]
+    return arrays
 
 
 def run_shard(job_run) -> None:
     job = job_run.job
     spec = registry.get(job.parameters["generator"])
-    # Inside jobs, a real cycle: generate imports this module for its sharding.
-    from jobs.generate import generator_inputs
-
-    result = spec.run(job.parameters["params"], job_run.staging, job_run.progress, **generator_inputs(job))
+    result = spec.run(job.parameters["params"], job_run.staging, job_run.progress, **generator_inputs(job, spec))
     target = shards_root(job.parent_id) / f"shard-{job.parameters['shard']:05d}"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(target, ignore_errors=True)  # an earlier try's copy
@@ -117,32 +120,13 @@ def run_shard(job_run) -> None:
             wake_parent(parent.pk)
 
 
-def wake_parent(parent_id) -> None:
-    # Inside jobs, a real cycle: service -> tasks -> runner -> shards.
-    from jobs.service import enqueue
-
-    parent = Job.objects.filter(pk=parent_id, state=State.RUNNING).first()
-    if parent is not None:
-        enqueue(parent)
-
-
-def stop_shards(job: Job) -> None:
-    """Cancel a job's unfinished shards and drop their files (the job failed or was cancelled)."""
-    Job.objects.filter(parent=job, state__in=[State.QUEUED, State.RUNNING]).update(
-        state=State.CANCELLED, finished_at=timezone.now(), error=f"parent job {job.state}")
-    shutil.rmtree(shards_root(job.pk), ignore_errors=True)
-
-
-def _internal(user, params: dict[str, Any]):
+def _internal(user, params: dict[str, Any], inputs):
     raise JobParameterError("type", "generate-shard jobs are created by large generate jobs, not submitted")
 
 
 def _estimate(parameters: dict[str, Any]) -> Sizing:
     """A shard's own part; limits count shards through their parent's estimate, never again."""
-    # Inside jobs, a real cycle: generate imports this module for its sharding.
-    from jobs.generate import estimate
-
-    return estimate(parameters)
+    return get_job_type(GENERATE_NAME).estimate(parameters)
 
 
 GENERATE_SHARD = JobType(
@@ -153,4 +137,5 @@ GENERATE_SHARD = JobType(
     prepare=_internal,
     run=run_shard,
     estimate=_estimate,
+    internal=True,
 )

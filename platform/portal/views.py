@@ -10,7 +10,7 @@ from catalog.models import Dataset, DatasetVersion, Evaluation
 from generators import registry
 from generators.params import ParameterError, fill_defaults
 from jobs import service
-from jobs.types import JobParameterError, JobTargetNotFound
+from jobs.types import JobParameterError, JobTargetNotFound, get_job_type, submittable
 from jobs.visibility import visible_jobs
 from portal import evaluations, lineage_graph
 from portal.access_views import access_needed
@@ -52,7 +52,7 @@ def evaluation_detail(request, pk):
 @login_required
 def job_list(request):
     jobs = visible_jobs(request.user).filter(parent__isnull=True).select_related("dataset")[:200]
-    return render(request, "portal/jobs.html", {"jobs": jobs})
+    return render(request, "portal/jobs.html", {"jobs": jobs, "job_types": submittable()})
 
 
 def _visible_job(request, pk):
@@ -89,6 +89,28 @@ def job_cancel(request, pk):
 
 
 @login_required
+def job_new_of_type(request, job_type):
+    """Submit a job of any type users submit, from a form drawn from its parameter schema."""
+    declared = next((t for t in submittable() if t.name == job_type), None)
+    if declared is None:
+        raise Http404(f"No job type {job_type!r}.")
+    if declared.name == "generate":  # its form adds the generator's own parameters
+        return job_new(request)
+    error = None
+    if request.method == "POST":
+        try:
+            job = service.submit(request.user, declared.name, read_values(declared.schema, request.POST))
+        except (ParameterError, JobParameterError, JobTargetNotFound) as exc:
+            error = str(exc) if not isinstance(exc, ParameterError) else f"parameters.{exc.field}: {exc.message}"
+        else:
+            return redirect(job)
+    posted = request.POST if request.method == "POST" else None
+    fields = fields_for(declared.schema, fill_defaults(declared.schema, {}), posted)
+    return render(request, "portal/job_new.html", {"job_type": declared, "fields": fields, "error": error},
+                  status=400 if error else 200)
+
+
+@login_required
 def job_new(request):
     """Submit a generate job from a form drawn from the generator's parameter schema."""
     specs = registry.all_specs()
@@ -116,6 +138,7 @@ def job_new(request):
     references = [d for d in policy.visible_datasets(request.user).filter(kind=Dataset.Kind.REFERENCE)
                   if d.modality == spec.modality]
     context = {"specs": specs, "spec": spec, "fields": fields, "error": error, "references": references,
+               "job_type": get_job_type("generate"),
                "dataset": request.POST.get("dataset", ""),
                "reference": request.POST.get("reference", references[0].slug if references else "")}
     return render(request, template, context, status=400 if error else 200)

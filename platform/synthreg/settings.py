@@ -34,6 +34,8 @@ DEBUG = env_bool("DEBUG", False)
 
 # Extra generators by dotted path to a GeneratorSpec (beside built-ins and entry-point plugins).
 SYNTHREG_GENERATORS = [p for p in os.environ.get("SYNTHREG_GENERATORS", "").split(",") if p]
+# Dotted paths of a deployment's own job types (jobs.types.JobType), beside the built-ins and plugins.
+SYNTHREG_JOB_TYPES = [p for p in os.environ.get("SYNTHREG_JOB_TYPES", "").split(",") if p]
 
 
 def _secret_key() -> str:

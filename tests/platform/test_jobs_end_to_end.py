@@ -94,7 +94,7 @@ def test_a_job_delivered_twice_publishes_one_version(redis_broker, user, start_w
 
     start_worker(redis_broker, concurrency=2)
     job = service.submit(user, "generate", {"generator": "test-slow", "params": {"n": 10}})
-    service._send(job.pk, job.queue)  # the broker delivers the same job again
+    service.resend(job.pk, job.queue)  # the broker delivers the same job again
     job = wait_for(lambda: finished(job.pk), message="the job to finish")
     client = redis.Redis.from_url(redis_broker.url)
     wait_for(lambda: client.llen("cpu") == 0 and client.hlen("unacked") == 0, message="both deliveries consumed")

@@ -16,7 +16,7 @@ from generators import registry
 from generators.params import Bounds, ParameterError, Uniform
 from generators.spec import Estimate, GenerateResult, GeneratorSpec
 from jobs.checks import check_job_types, check_timeouts, job_type_errors
-from jobs.types import job_types
+from jobs.types import get_job_type
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -141,6 +141,6 @@ def test_each_broken_spec_is_reported_with_its_id(spec, check_id):
 
 
 def test_a_job_type_with_an_invalid_schema_is_reported():
-    broken = dataclasses.replace(job_types()["generate"], name="probe", schema={"type": "object", "required": "n"})
+    broken = dataclasses.replace(get_job_type("generate"), name="probe", schema={"type": "object", "required": "n"})
     errors = job_type_errors([broken])
     assert [(e.id, e.obj) for e in errors] == [("jobs.E010", "probe")] and errors[0].hint

@@ -64,6 +64,7 @@ def private_world(user, django_user_model):
         "portal:dataset": {"slug": dataset.slug},
         "portal:evaluation": {"pk": evaluation.pk},
         "portal:job": {"pk": job.pk},
+        "portal:job-new-type": {"job_type": "evaluate"},
         "portal:job-progress": {"pk": job.pk},
         "portal:job-cancel": {"pk": job.pk},
         "portal:version-evaluate": {"pk": version.pk},

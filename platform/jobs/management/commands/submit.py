@@ -11,14 +11,14 @@ from tqdm import tqdm
 
 from jobs import service
 from jobs.models import Job
-from jobs.types import JobParameterError, JobTargetNotFound, job_types
+from jobs.types import JobParameterError, JobTargetNotFound, submittable
 
 
 class Command(BaseCommand):
     help = "Submit a job (e.g. generate) and follow it until it ends."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("type", help=f"job type: {', '.join(job_types())}")
+        parser.add_argument("type", help=f"job type: {', '.join(t.name for t in submittable())}")
         parser.add_argument("parameters", nargs="?", default="{}", help="job parameters as JSON")
         parser.add_argument("--user", default=None, help="submit as this user (default: the first superuser)")
         parser.add_argument("--no-follow", action="store_true", help="return once the job is queued")

@@ -1,0 +1,16 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('catalog', '0002_initial'),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name='dataset',
+            name='kind',
+            field=models.CharField(choices=[('reference', 'reference (real)'), ('synthetic', 'synthetic'), ('model', 'model')], max_length=16),
+        ),
+    ]
