@@ -34,6 +34,8 @@ DEBUG = env_bool("DEBUG", False)
 
 # Extra generators by dotted path to a GeneratorSpec (beside built-ins and entry-point plugins).
 SYNTHREG_GENERATORS = [p for p in os.environ.get("SYNTHREG_GENERATORS", "").split(",") if p]
+# A deployment's own data formats, by dotted path (contracts.formats).
+SYNTHREG_FORMATS = [p for p in os.environ.get("SYNTHREG_FORMATS", "").split(",") if p]
 
 
 def _secret_key() -> str:

@@ -1,7 +1,8 @@
 """A controllable generator for job-machinery tests: slow steps, and an optional worker crash.
 
 Registered in the test process with ``registry.temporarily_registered`` and in worker
-processes through the ``SYNTHREG_GENERATORS`` setting.
+processes through the ``SYNTHREG_GENERATORS`` setting; the format it writes, ``LINES``,
+likewise (``SYNTHREG_FORMATS``).
 """
 
 import os
@@ -9,7 +10,14 @@ import signal
 import time
 from pathlib import Path
 
+from contracts.formats import FileSpec, Format
 from generators.spec import Estimate, GenerateResult, GeneratorSpec
+
+LINES = Format(
+    name="test-lines/1", title="Lines of text", modality="tabular", description="For job tests only.",
+    files=(FileSpec("samples.txt", "one line per step"),
+           FileSpec("backgrounds.txt", "what backgrounds arrived", required=False)),
+)
 
 SCHEMA = {
     "type": "object",
@@ -51,5 +59,5 @@ def estimate(params) -> Estimate:
 SLOW_SPEC = GeneratorSpec(
     slug="test-slow", title="Slow test generator", kind="renderer", modality="tabular",
     version="1", description="For job tests only.", schema=SCHEMA, run=run, estimate=estimate,
-    inputs=("backgrounds",),
+    format=LINES.name, inputs=("backgrounds",),
 )
