@@ -224,7 +224,7 @@ class _State:
 
 
 def _shape_words(pattern: Shape) -> str:
-    return "(" + ", ".join(str(d) for d in pattern) + ")"
+    return "(" + ", ".join(str(d) for d in pattern) + ("," if len(pattern) == 1 else "") + ")"
 
 
 def _dtype_words(dtypes: tuple[str, ...]) -> str:

@@ -61,3 +61,24 @@ SLOW_SPEC = GeneratorSpec(
     version="1", description="For job tests only.", schema=SCHEMA, run=run, estimate=estimate,
     format=LINES.name, inputs=("backgrounds",),
 )
+
+
+def run_mismatched(params, out_dir: Path, progress, backgrounds=None) -> GenerateResult:
+    """Labelled images whose labels are one short: files that break the format the spec declares."""
+    import numpy as np
+
+    n = params["n"]
+    np.savez(out_dir / "digits.npz", images=np.zeros((n, 8, 8)), labels=np.zeros(n - 1, np.int64))
+    progress(1.0, "written")
+    return GenerateResult(samples=n)
+
+
+MISMATCHED_SPEC = GeneratorSpec(
+    slug="test-mismatched", title="Mismatched test generator", kind="renderer", modality="image",
+    version="1", description="For format tests only: writes images/1 files that do not match it.",
+    schema={"type": "object", "additionalProperties": False, "properties": {
+        "n": {"type": "integer", "minimum": 2, "default": 5}, "seed": {"type": "integer", "default": 0}}},
+    run=run_mismatched, estimate=lambda params: Estimate(output_bytes=600 * params["n"], samples=params["n"],
+                                                         cost=params["n"]),
+    format="images/1", inputs=("backgrounds",),
+)
