@@ -12,7 +12,6 @@ from django.core import checks
 from jsonschema import Draft202012Validator, SchemaError
 
 from contracts import formats
-
 from generators import registry
 from generators.params import ATTRIBUTE_KEY, ParameterError, check_attributes, validate_params
 from generators.spec import Estimate, GeneratorSpec
