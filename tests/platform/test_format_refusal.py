@@ -53,11 +53,13 @@ def test_publishing_files_that_break_the_format_raises_the_reason_and_leaves_not
 
 
 @pytest.mark.django_db
-def test_a_dataset_without_a_format_takes_the_one_its_first_version_is_published_in(user, tmp_path):
+def test_a_dataset_without_a_format_takes_the_one_its_first_version_is_published_in(user, api, tmp_path):
     dataset = Dataset.objects.create(slug="imgs", title="i", modality="image", kind="synthetic", owner=user)
+    assert dataset.data_format == "images/1"  # read as its modality's format meanwhile
     np.savez(tmp_path / "digits.npz", images=np.zeros((3, 8, 8)), labels=np.zeros(3, np.int64))
     publish_version(dataset=dataset, staging=tmp_path, key="k", claim=lambda: None, samples=3, format="images/1")
     assert Dataset.objects.get(pk=dataset.pk).format == "images/1"
+    assert api.get("/api/datasets/imgs/").json()["format"] == "images/1"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -103,3 +105,17 @@ def test_the_reason_is_shown_even_when_the_job_reads_restricted_data(user, djang
     assert job.state == Job.State.FAILED and job.inputs.filter(dataset__access="restricted").exists()
     assert job.error.startswith("FormatError: digits.npz: " + REASON.format(2, 3)), job.error
     assert left_nothing(job)
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_existing_datasets_their_modalitys_format(user):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for slug, modality in (("i", "image"), ("s", "scene"), ("t", "tabular")):
+        Dataset.objects.create(slug=slug, title=slug, modality=modality, kind="synthetic", owner=user)
+    Dataset.objects.create(slug="kept", title="k", modality="image", format="custom/1", kind="synthetic", owner=user)
+    import_module("catalog.migrations.0003_dataset_format").record_formats(apps, None)
+    assert dict(Dataset.objects.values_list("slug", "format")) == {
+        "i": "images/1", "s": "scenes/1", "t": "table/1", "kept": "custom/1"}
