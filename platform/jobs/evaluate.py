@@ -58,7 +58,10 @@ def prepare(user, params: dict[str, Any]) -> PreparedJob:
     real = reference.latest_ready_version()
     if real is None:
         raise JobParameterError("parameters.reference", f"{reference.slug} has no ready version")
-    evaluated = formats.get(version.dataset.data_format)
+    try:
+        evaluated = formats.get(version.dataset.data_format)
+    except formats.UnknownFormat as exc:
+        raise JobParameterError("parameters.version", f"{version}: {exc}") from None
     if evaluated.report is None:
         raise JobParameterError("parameters.version", f"{version} holds {evaluated.name}, which is not evaluated")
     if reference.data_format not in evaluated.references:

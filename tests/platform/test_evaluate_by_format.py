@@ -87,3 +87,13 @@ def test_the_format_not_the_modality_decides_whether_a_version_is_evaluated(user
     with pytest.raises(JobParameterError) as refused:
         service.submit(user, "evaluate", {"version": version.pk})
     assert refused.value.message == "my-model@v1 holds model/1, which is not evaluated"
+
+
+def test_a_version_of_a_format_no_longer_registered_is_refused_naming_it(user, real_digits):
+    dataset = Dataset.objects.create(slug="old", title="o", modality="image", format="images/1", kind="synthetic",
+                                     owner=user, reference=real_digits)
+    version = publish(dataset, write_digits)
+    Dataset.objects.filter(pk=dataset.pk).update(format="gone/1")  # its plugin was uninstalled
+    with pytest.raises(JobParameterError) as refused:
+        service.submit(user, "evaluate", {"version": version.pk})
+    assert refused.value.field == "parameters.version" and "unknown format 'gone/1'" in refused.value.message
