@@ -76,8 +76,8 @@ class NpzFile(FileSpec):
             if header.dtype.name not in array.dtypes and header.dtype.kind not in array.dtypes:
                 raise FormatError(f"{name}: key {array.name!r} is {header.dtype.name}; "
                                   f"{state.format} needs {_dtype_words(array.dtypes)}")
-            bound = state.bind_shape(name, array, header.shape, rows)
-            rows.setdefault(array.name, bound)
+            if (count := state.bind_shape(name, array, header.shape)) is not None:
+                rows[array.name] = count
         counts = set(rows.values())
         if len(counts) > 1:
             (first, n_first), *rest = rows.items()
@@ -179,8 +179,9 @@ class _State:
     line_counts: dict[str, int] = field(default_factory=dict)
     tensors: dict[str, dict] = field(default_factory=dict)
 
-    def bind_shape(self, name: str, array: Array, shape: tuple[int, ...], rows: dict[str, int]) -> int:
-        """Match ``shape`` against the array's patterns, binding their names; returns its rows."""
+    def bind_shape(self, name: str, array: Array, shape: tuple[int, ...]) -> int | None:
+        """Match ``shape`` against the array's patterns, binding their names; returns its rows
+        (None: the array has no samples axis)."""
         candidates = [p for p in array.shapes if len(p) == len(shape)]
         if not candidates:
             raise FormatError(f"{name}: key {array.name!r} has shape {shape}; {self.format} needs "
@@ -195,7 +196,7 @@ class _State:
             for symbol, (size, where) in new.items():
                 self.dimensions.setdefault(symbol, size)
                 self.bound_in.setdefault(symbol, where)
-            return shape[pattern.index(ROWS)] if ROWS in pattern else 0
+            return shape[pattern.index(ROWS)] if ROWS in pattern else None
         raise FormatError(reasons[0])
 
     def _match(self, name: str, array: Array, pattern: Shape, shape: tuple[int, ...]) -> dict[str, tuple[int, str]]:
