@@ -12,6 +12,7 @@ from evaluation.report import (
     build_tabular_report,
     validate_tables,
 )
+from evaluation.scenes import build_scene_report
 from evaluation.version import EVALUATION_VERSION
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "EVALUATION_VERSION",
     "SCHEMA",
     "build_image_report",
+    "build_scene_report",
     "build_tabular_report",
     "render_html",
     "render_pdf",

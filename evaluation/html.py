@@ -114,6 +114,8 @@ def render_html(report: dict) -> str:
                 f"{_fmt(utility['trtr']['mean'])} ± {_fmt(utility['trtr']['std'])}")],
             ("model", "TSTR", "TRTR"),
         ))
+    elif utility.get("not_applicable"):
+        parts.append(f"<h2>Utility</h2><p>Not measured: {escape(utility['not_applicable'])}.</p>")
     parts.append("<h2>Fidelity</h2>")
     parts.append(_table(_metric_rows(report["fidelity"], FIDELITY_KEYS), ("metric", "value")))
     parts.append("<h2>Privacy</h2>")

@@ -653,11 +653,13 @@ def image_context(
     real_train_images: np.ndarray, real_train_labels: np.ndarray, real_holdout_images: np.ndarray,
     real_holdout_labels: np.ndarray, synthetic_images: np.ndarray, synthetic_labels: np.ndarray, *,
     random_state: int = 0, progress: Progress = None, seeds: tuple[int, ...] = (0, 1, 2),
-    models: tuple[str, ...] = IMAGE_MODELS, fidelity_rows: int = 3000,
+    models: tuple[str, ...] = IMAGE_MODELS, fidelity_rows: int = 3000, utility_reason: str | None = None,
 ) -> metrics.Context:
     """An image evaluation's metric context (see ``tabular_context``; arguments as ``build_image_report``'s).
 
-    ``real_train``, ``real_holdout`` and ``synthetic`` are ``(images, labels)``, checked.
+    ``real_train``, ``real_holdout`` and ``synthetic`` are ``(images, labels)``, checked. With
+    ``utility_reason`` no model is trained: utility does not apply, for that reason (the synthetic
+    labels are then not read).
     """
     sets, shape = _validate_images({
         "real_train": (real_train_images, real_train_labels),
@@ -671,6 +673,9 @@ def image_context(
     )
 
     def utility_stage() -> dict:
+        if utility_reason is not None:  # through the stages all the same, so progress reaches 1
+            return stages.run("utility", lambda: {"task": None, "metric": None, "tstr": None, "trtr": None,
+                                                  "ratio": None, "not_applicable": utility_reason})
         utility = stages.run(
             "utility", tstr_trtr, tr, y_tr, sy, y_sy, ho, y_ho, task="classification",
             models=models, seeds=seeds, image_shape=shape, progress=progress,

@@ -6,7 +6,7 @@ that runs it. ``run(params, out_dir, progress, **inputs)`` receives parameters a
 validated and completed with defaults (including ``n`` and ``seed``), writes
 its files into ``out_dir`` (a private temporary folder; the caller publishes
 it atomically) and returns a :class:`GenerateResult`. The same parameters give
-byte-identical files. ``estimate(params)`` says what such a run will write and cost
+byte-identical files, in the data format the spec names (``format``). ``estimate(params)`` says what such a run will write and cost
 without running it (an :class:`Estimate`), so the platform can refuse a job that is too
 large before it is queued. Every random draw of a generator comes from an attribute its schema
 declares (:mod:`generators.params`); ``tunable(params)`` lists those a tuner may move and
@@ -77,6 +77,9 @@ class GeneratorSpec:
     run: Callable[[dict[str, Any], Path, Progress], GenerateResult]
     # What ``run`` would write and cost for validated, default-filled parameters (fast: no rendering).
     estimate: Callable[[dict[str, Any]], Estimate]
+    # The data format ``run`` writes (a name in ``contracts.formats``, e.g. "images/1"); the
+    # files are validated against it before a version turns ready.
+    format: str
     # Celery queue the job runs on: "cpu" or "gpu".
     queue: Literal["cpu", "gpu"] = "cpu"
     # Array inputs ``run`` accepts as keyword arguments (e.g. "backgrounds": N x H x W[ x C] images).

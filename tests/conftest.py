@@ -14,8 +14,9 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
+from contracts import formats
 from generators import registry
-from tests.support.generators import SLOW_SPEC
+from tests.support.generators import LINES, SLOW_SPEC
 from tests.support.redis_server import RedisServer, RedisServerError
 from tests.support.workers import WorkerDidNotStart, launch_worker, stop_worker
 
@@ -24,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session", autouse=True)
 def _test_generators():
-    with registry.temporarily_registered(SLOW_SPEC):
+    with registry.temporarily_registered(SLOW_SPEC), formats.temporarily_registered(LINES):
         yield
 
 
@@ -150,6 +151,7 @@ def worker_env(broker: Broker, env: dict[str, str] | None = None) -> dict[str, s
         "DATABASE_URL": database_url(),
         "SYNTHREG_VAR_DIR": str(settings.VAR_DIR),
         "SYNTHREG_GENERATORS": "tests.support.generators.SLOW_SPEC",
+        "SYNTHREG_FORMATS": "tests.support.generators.LINES",
         # Sweep for lost messages every second, so the tests that lose some wait little.
         "SYNTHREG_SWEEP_SECONDS": "1",
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),

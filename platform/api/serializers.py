@@ -14,7 +14,7 @@ class DatasetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Dataset
-        fields = ["slug", "title", "card", "modality", "kind", "access", "owner", "tags", "license",
+        fields = ["slug", "title", "card", "modality", "format", "kind", "access", "owner", "tags", "license",
                   "reference", "versions", "created_at", "updated_at"]
 
     def get_versions(self, dataset) -> list[dict]:

@@ -14,6 +14,9 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog import checks  # noqa: F401  (registers system checks)
+        from catalog.formats import register_configured
+
+        register_configured()
 
         # Built-in and plugin generators show in the catalog after every migrate.
         post_migrate.connect(_sync_generators, sender=self)

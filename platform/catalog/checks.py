@@ -1,7 +1,7 @@
 """System checks over every registered generator spec (ids catalog.E010..), run at start-up.
 
 A spec that breaks its contract (generators/spec.py) is reported with its slug before any job
-can trip over it. Formats are not declared yet, so there is no check for unknown ones.
+can trip over it, as is one that names a data format no one declared (contracts.formats).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 from django.core import checks
 from jsonschema import Draft202012Validator, SchemaError
 
+from contracts import formats
 from generators import registry
 from generators.params import ATTRIBUTE_KEY, ParameterError, check_attributes, validate_params
 from generators.spec import Estimate, GeneratorSpec
@@ -34,14 +35,29 @@ def _undefaulted(schema: dict[str, Any], path: str = "") -> list[str]:
     return missing
 
 
+def format_errors(spec: GeneratorSpec) -> list[checks.Error]:
+    """A format that is not registered, or that holds another modality than the generator makes."""
+    try:
+        declared = formats.get(spec.format)
+    except formats.UnknownFormat as exc:
+        return [_error(spec, f"it writes format {spec.format!r}, which is not registered ({exc})",
+                       "Name a format of contracts.formats, or register yours (entry point "
+                       f"{formats.ENTRY_POINT_GROUP!r} or SYNTHREG_FORMATS).", 15)]
+    if declared.modality != spec.modality:
+        return [_error(spec, f"it makes {spec.modality} data but writes {spec.format}, a {declared.modality} format",
+                       "Declare the format the generator's files are in.", 16)]
+    return []
+
+
 def spec_errors(spec: GeneratorSpec) -> list[checks.Error]:
     """Every way ``spec`` breaks the contract; later checks need the earlier ones to pass."""
+    errors = format_errors(spec)
     try:
         Draft202012Validator.check_schema(spec.schema)
     except SchemaError as exc:
-        return [_error(spec, f"its parameter schema is no valid JSON Schema (draft 2020-12): {exc.message}",
-                       "Fix the schema; jsonschema.Draft202012Validator.check_schema(schema) names the fault.", 10)]
-    errors = []
+        return [*errors, _error(spec, f"its parameter schema is no valid JSON Schema (draft 2020-12): {exc.message}",
+                                "Fix the schema; jsonschema.Draft202012Validator.check_schema(schema) names the fault.",
+                                10)]
     if missing := _undefaulted(spec.schema):
         errors.append(_error(spec, f"parameters without a default: {', '.join(missing)}",
                              "Give every property a default, so `{}` is a complete request.", 11))

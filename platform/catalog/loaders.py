@@ -17,8 +17,8 @@ def _data_files(version: DatasetVersion, suffixes: tuple[str, ...]) -> list[str]
     return [f["path"] for f in version.manifest.get("files", []) if f["path"].endswith(suffixes)]
 
 
-def load_arrays(version: DatasetVersion) -> dict[str, np.ndarray]:
-    """The arrays of a version's NPZ file(s), concatenated along the first axis."""
+def load_arrays(version: DatasetVersion, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of a version's NPZ file(s) (only ``keys``, if given), concatenated along the first axis."""
     paths = _data_files(version, (".npz",))
     if not paths:
         raise ValueError(f"{version} has no .npz file to read arrays from")
@@ -28,7 +28,7 @@ def load_arrays(version: DatasetVersion) -> dict[str, np.ndarray]:
             data = io.BytesIO(fh.read())
         # allow_pickle=False: a user's upload is never unpickled.
         with np.load(data, allow_pickle=False) as npz:
-            for name in npz.files:
+            for name in npz.files if keys is None else [k for k in keys if k in npz.files]:
                 parts.setdefault(name, []).append(npz[name])
     return {name: np.concatenate(arrays) for name, arrays in parts.items()}
 

@@ -33,6 +33,11 @@ class Modality(models.TextChoices):
     TABULAR = "tabular"
 
 
+# The format a dataset of each modality holds when it names none: every dataset made before
+# formats were recorded (migration 0003 fills theirs in) and those created without one.
+MODALITY_FORMATS = {Modality.IMAGE: "images/1", Modality.SCENE: "scenes/1", Modality.TABULAR: "table/1"}
+
+
 class Dataset(models.Model):
     class Kind(models.TextChoices):
         REFERENCE = "reference", "reference (real)"
@@ -49,6 +54,9 @@ class Dataset(models.Model):
     title = models.CharField(max_length=200)
     card = models.TextField(blank=True, help_text="Dataset card, in Markdown.")
     modality = models.CharField(max_length=16, choices=Modality.choices)
+    # The data format its versions hold (contracts.formats): files are validated against it before
+    # a version turns ready. Blank: none declared, files are not checked.
+    format = models.CharField(max_length=32, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     access = models.CharField(max_length=16, choices=Access.choices, default=Access.PRIVATE)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="datasets")
@@ -82,6 +90,11 @@ class Dataset(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("portal:dataset", kwargs={"slug": self.slug})
+
+    @property
+    def data_format(self) -> str:
+        """The format its versions are read as: the declared one, else its modality's."""
+        return self.format or MODALITY_FORMATS.get(self.modality, "")
 
     def latest_ready_version(self) -> DatasetVersion | None:
         return self.versions.filter(status=DatasetVersion.Status.READY).order_by("-number").first()

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from catalog import storage
+from catalog.formats import check_files
 from catalog.models import Dataset, DatasetVersion, Generator, VersionParent
 from synthreg.revision import code_revision
 
@@ -29,6 +30,7 @@ def publish_version(
     job=None,
     parents: Iterable[tuple[DatasetVersion, str]] = (),
     on_published: Callable[[DatasetVersion], None] | None = None,
+    format: str | None = None,
 ) -> DatasetVersion:
     """Publish ``staging`` as the dataset's next version.
 
@@ -36,7 +38,12 @@ def publish_version(
     process no longer holds the job (cancelled, or taken over): then nothing is created
     and the published files are removed again. ``on_published`` runs in the same
     transaction (e.g. to queue the version's evaluation, so it is never missed).
+
+    The files are first validated against ``format`` (default: the dataset's; neither: not
+    checked): a mismatch raises ``FormatError`` with the reason, before anything is published.
+    A dataset that declared no format takes ``format`` as its own.
     """
+    format = check_files(dataset, staging, format)
     manifest = storage.build_manifest(staging)
     prefix = f"{dataset.slug}/{key}"
     storage.publish_tree(staging, prefix, manifest)
@@ -44,6 +51,9 @@ def publish_version(
         with transaction.atomic():
             claim()
             Dataset.objects.select_for_update().get(pk=dataset.pk)
+            if format and not dataset.format:
+                Dataset.objects.filter(pk=dataset.pk).update(format=format)
+                dataset.format = format
             number = (dataset.versions.aggregate(m=Max("number"))["m"] or 0) + 1
             version = DatasetVersion.objects.create(
                 dataset=dataset, number=number, status=DatasetVersion.Status.READY,

@@ -7,6 +7,7 @@ from django.core import checks
 from jsonschema import Draft202012Validator, SchemaError
 
 from catalog.models import VersionParent
+from contracts import formats
 from jobs.types import JOB_TYPES, QUEUES, JobType
 
 
@@ -33,18 +34,15 @@ def check_timeouts(app_configs, **kwargs) -> list[checks.CheckMessage]:
     return errors
 
 
-def known_formats() -> set[str] | None:
-    """The declared data formats' names, which job types' inputs and outputs must use.
-
-    None until the formats registry (contracts/formats.py) is wired in here: then unchecked.
-    """
-    return None
+def known_formats() -> set[str]:
+    """The declared data formats' names, which job types' inputs and outputs must use."""
+    return {declared.name for declared in formats.FORMATS.all()}
 
 
 def job_type_errors(declared: Iterable[JobType]) -> list[checks.CheckMessage]:
     """Each job type's faults (ids jobs.E010..E017), so a broken declaration stops start-up."""
     errors = []
-    relations, formats = set(VersionParent.Relation.values), known_formats()
+    relations, names = set(VersionParent.Relation.values), known_formats()
 
     def error(job_type: JobType, message: str, hint: str, check_id: str) -> None:
         errors.append(checks.Error(f"job type {job_type.name!r}: {message}", hint=hint, obj=job_type.name,
@@ -85,9 +83,9 @@ def job_type_errors(declared: Iterable[JobType]) -> list[checks.CheckMessage]:
         named = [(f"output {o.kind}", o.format) for o in job_type.outputs] + [
             (f"input {i.name!r}", f) for i in job_type.inputs for f in i.formats]
         for where, format_name in named:
-            if formats is not None and format_name is not None and format_name not in formats:
+            if format_name is not None and format_name not in names:
                 error(job_type, f"{where} names an unknown format {format_name!r}",
-                      f"Use a declared format: {', '.join(sorted(formats))}.", "jobs.E017")
+                      f"Use a declared format: {', '.join(sorted(names))}.", "jobs.E017")
     return errors
 
 

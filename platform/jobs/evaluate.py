@@ -20,6 +20,7 @@ from catalog import storage
 from catalog.lineage import derived_from_restricted
 from catalog.loaders import load_arrays, load_table
 from catalog.models import Dataset, DatasetVersion, Evaluation
+from contracts import formats
 from generators.spec import Estimate
 from jobs import service
 from jobs.models import Job
@@ -63,9 +64,17 @@ def prepare(user, params: dict[str, Any], inputs: dict[str, DatasetVersion]) -> 
             raise JobParameterError("parameters.reference", "name a reference dataset you may use (the dataset has none)")
         inputs = {**inputs, "reference": resolve_input(user, REFERENCE, version.dataset.reference.slug)}
     real = inputs["reference"]
-    if real.dataset.modality != version.dataset.modality:
-        raise JobParameterError("parameters.reference", f"{real.dataset.slug} holds {real.dataset.modality} data; "
-                                                        f"{version} holds {version.dataset.modality}")
+    # The path follows the version's format: the report it declares, and the references it is held to.
+    try:
+        evaluated = formats.get(version.dataset.data_format)
+    except formats.UnknownFormat as exc:
+        raise JobParameterError("parameters.version", f"{version}: {exc}") from None
+    if evaluated.report is None:
+        raise JobParameterError("parameters.version", f"{version} holds {evaluated.name}, which is not evaluated")
+    if real.dataset.data_format not in evaluated.references:
+        raise JobParameterError("parameters.reference", f"{real.dataset.slug} holds {real.dataset.data_format} data; "
+                                f"{version} holds {evaluated.name}, evaluated against "
+                                f"{' or '.join(evaluated.references) or 'nothing'}")
     normalized = {**params, "reference": real.dataset.slug}
     return PreparedJob(parameters=normalized, dataset=version.dataset, inputs=inputs)
 
@@ -90,7 +99,9 @@ def compute_report(version: DatasetVersion, real: DatasetVersion, params: dict[s
     thresholds = real.dataset.privacy_thresholds or None
     # A report about restricted data, or data made from it, carries no per-record content.
     include_samples = not derived_from_restricted(version)
-    if version.dataset.modality == "tabular":
+    # The path follows the version's format: its declared report kind, and how its files are read.
+    subject = formats.get(version.dataset.data_format)
+    if subject.report == "tabular":
         real_table, synthetic = load_table(real), load_table(version)
         train, holdout = split_indices(len(real_table), seed)
         report = evaluation.build_tabular_report(
@@ -100,17 +111,29 @@ def compute_report(version: DatasetVersion, real: DatasetVersion, params: dict[s
             epsilon_budget=real.dataset.epsilon_budget, random_state=seed, progress=progress,
             include_samples=include_samples,
         )
-    else:
-        real_arrays, synthetic = load_arrays(real), load_arrays(version)
+    elif subject.report in ("image", "scene"):
+        real_arrays = load_arrays(real, ("images", "labels"))
         train, holdout = split_indices(len(real_arrays["labels"]), seed)
-        report = evaluation.build_image_report(
-            real_arrays["images"][train], real_arrays["labels"][train],
-            real_arrays["images"][holdout], real_arrays["labels"][holdout],
-            synthetic["images"], synthetic["labels"],
-            thresholds=thresholds, random_state=seed, progress=progress, include_samples=include_samples,
-        )
+        if subject.report == "scene":  # images with dense labels: fidelity and privacy of the images
+            report = evaluation.build_scene_report(
+                real_arrays["images"][train], real_arrays["labels"][train],
+                real_arrays["images"][holdout], real_arrays["labels"][holdout],
+                load_arrays(version, ("images",))["images"],
+                thresholds=thresholds, random_state=seed, progress=progress, include_samples=include_samples,
+            )
+        else:
+            synthetic = load_arrays(version, ("images", "labels"))
+            report = evaluation.build_image_report(
+                real_arrays["images"][train], real_arrays["labels"][train],
+                real_arrays["images"][holdout], real_arrays["labels"][holdout],
+                synthetic["images"], synthetic["labels"],
+                thresholds=thresholds, random_state=seed, progress=progress, include_samples=include_samples,
+            )
+    else:  # prepare refuses these
+        raise ValueError(f"{version} holds {subject.name}, which declares no evaluation report")
     report["real_split"] = _split_record(train, holdout, seed)
-    report["subject"] = {"version": str(version), "reference": str(real), "date": timezone.now().date().isoformat()}
+    report["subject"] = {"version": str(version), "reference": str(real), "format": subject.name,
+                         "date": timezone.now().date().isoformat()}
     return report
 
 

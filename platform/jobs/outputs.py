@@ -8,7 +8,6 @@ model artifact (safetensors plus a JSON card) for publishing into a model datase
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,8 @@ def publish(job_run, *, samples: int, staging: Path | None = None, dataset: Data
         dataset=dataset or job.dataset, staging=staging or job_run.staging, key=str(job.pk),
         claim=job_run.complete, samples=samples, summary=summary, preview=preview,
         generator=sync_generator(generator) if generator else None, parameters=parameters, seed=seed,
-        job=job, parents=lineage(job), on_published=queue_evaluation, **_format_keyword(format),
+        job=job, parents=lineage(job), on_published=queue_evaluation,
+        format=format or (generator.format if generator else None),
     )
 
 
@@ -50,13 +50,6 @@ def lineage(job) -> list[tuple[DatasetVersion, str]]:
         if declared.relation and (version := input_version(job, declared)) is not None:
             parents.append((version, declared.relation))
     return parents
-
-
-def _format_keyword(format: str | None) -> dict[str, str]:
-    # Until catalog.publish validates versions against their declared format (the formats
-    # registry), it takes no ``format``; once it does, this passes it on.
-    accepted = "format" in inspect.signature(publish_version).parameters
-    return {"format": format} if format and accepted else {}
 
 
 def write_model(staging: Path, tensors: dict[str, np.ndarray], card: dict[str, Any]) -> None:

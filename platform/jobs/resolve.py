@@ -52,10 +52,9 @@ def resolve_input(user, declared: Input, value: str | int) -> DatasetVersion:
     if declared.modalities and dataset.modality not in declared.modalities:
         wanted = " or ".join(_PLURAL.get(m, f"{m} data") for m in declared.modalities)
         raise JobParameterError(field, f"{dataset.slug} holds {dataset.modality} data, not {wanted}")
-    # Datasets record their format once the formats registry is merged; until then any is taken.
-    if declared.formats and getattr(dataset, "format", None) not in (None, "", *declared.formats):
-        raise JobParameterError(field, f"{dataset.slug} is in format {dataset.format}; {declared.name} takes "
-                                       f"{', '.join(declared.formats)}")
+    if declared.formats and dataset.data_format not in declared.formats:
+        raise JobParameterError(field, f"{dataset.slug} holds {dataset.data_format}; {declared.name} takes "
+                                       f"{' or '.join(declared.formats)}")
     if version is None:
         version = dataset.latest_ready_version()
         if version is None:
@@ -71,11 +70,11 @@ def input_version(job, declared: Input) -> DatasetVersion | None:
 
 def target_dataset(
     user, parameters: dict[str, Any], inputs: dict[str, DatasetVersion], *, kind: str, modality: str,
-    default_slug: str, title: str, maker: str, card: str = "", tags: tuple[str, ...] = (),
+    default_slug: str, title: str, maker: str, format: str, card: str = "", tags: tuple[str, ...] = (),
     reference: Dataset | None = None,
 ) -> Dataset:
     """The dataset a job publishes into: ``parameters["dataset"]`` (or ``default_slug``), which the
-    user must manage, of the job's kind and modality; a new one is returned unsaved (service.submit
+    user must manage, of the job's kind, modality and data format; a new one is returned unsaved (service.submit
     saves it with the job). Output made from a restricted input is restricted: real content may
     show in it (composites show real pixels; a model may memorise records)."""
     restricted_from = next((name for name, version in inputs.items()
@@ -85,12 +84,15 @@ def target_dataset(
     dataset = Dataset.objects.filter(slug=slug).first()
     if dataset is None:
         return Dataset(slug=slug, title=parameters.get("title") or title, modality=modality, kind=kind,
-                       access=access, owner=user, reference=reference, tags=list(tags), card=card)
+                       format=format, access=access, owner=user, reference=reference, tags=list(tags), card=card)
     if not policy.can_manage(user, dataset):
         raise JobParameterError("parameters.dataset", f"dataset {slug!r} belongs to someone else; choose another slug")
     if dataset.kind != kind or dataset.modality != modality:
         raise JobParameterError("parameters.dataset", f"dataset {slug!r} is a {dataset.modality} {dataset.kind} "
                                                       f"dataset; {maker} makes {modality} {kind} data")
+    if dataset.data_format != format:
+        raise JobParameterError("parameters.dataset", f"dataset {slug!r} holds {dataset.data_format}; "
+                                                      f"{maker} writes {format}")
     if access == Dataset.Access.RESTRICTED and dataset.access != Dataset.Access.RESTRICTED:
         raise JobParameterError(
             f"parameters.{restricted_from}",

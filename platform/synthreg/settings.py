@@ -36,6 +36,8 @@ DEBUG = env_bool("DEBUG", False)
 SYNTHREG_GENERATORS = [p for p in os.environ.get("SYNTHREG_GENERATORS", "").split(",") if p]
 # Dotted paths of a deployment's own job types (jobs.types.JobType), beside the built-ins and plugins.
 SYNTHREG_JOB_TYPES = [p for p in os.environ.get("SYNTHREG_JOB_TYPES", "").split(",") if p]
+# A deployment's own data formats, by dotted path (contracts.formats).
+SYNTHREG_FORMATS = [p for p in os.environ.get("SYNTHREG_FORMATS", "").split(",") if p]
 
 
 def _secret_key() -> str:

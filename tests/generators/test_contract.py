@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
 
+from contracts import formats
 from generators import registry
 from generators import spec as contract
 from generators.params import ATTRIBUTE_KEY, Choice, ParameterError, distributions
@@ -111,6 +112,17 @@ def test_the_estimate_matches_what_a_run_writes(spec, tmp_path):
         assert written / contract.ESTIMATE_FACTOR <= estimate.output_bytes <= written * contract.ESTIMATE_FACTOR, overrides
         assert estimate.samples == result.samples, overrides
         assert estimate.cost >= estimate.samples > 0
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)
+def test_the_output_matches_the_declared_format(spec, tmp_path):
+    """What a run writes is what its format declares (files, keys, dtypes, shapes), in every variant."""
+    declared = formats.get(spec.format)
+    assert declared.modality == spec.modality
+    for i, overrides in enumerate([SMALL, *SIZE_CASES.get(spec.slug, []), *VARIANTS.get(spec.slug, [])]):
+        result, out, _ = run(spec, tmp_path, f"case{i}", **{**SMALL, **overrides})
+        summary = declared.validate(out)
+        assert summary["samples"] in (result.samples, 0), overrides  # 0: a format that counts no samples
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug)

@@ -99,6 +99,7 @@ def sound_spec(**changes) -> GeneratorSpec:
         description="Registered by a test.", schema=schema,
         run=lambda params, out, progress: GenerateResult(samples=params["n"]),
         estimate=lambda params: Estimate(output_bytes=100 * params["n"], samples=params["n"], cost=params["n"]),
+        format="images/1",
     )
     return dataclasses.replace(spec, **changes)
 
@@ -134,8 +135,11 @@ def test_a_sound_spec_passes_every_check():
      "catalog.E014"),
     (sound_spec(schema=broken_schema(lambda s: s["properties"]["noise"]["x-attribute"].update(minimum=0.3))),
      "catalog.E014"),
+    (sound_spec(format="images/99"), "catalog.E015"),
+    (sound_spec(format="table/1"), "catalog.E016"),
 ], ids=["invalid-schema", "no-default", "invalid-default", "check-refuses-defaults", "estimate-raises",
-        "negative-estimate", "low-above-high", "default-outside-attribute-bounds"])
+        "negative-estimate", "low-above-high", "default-outside-attribute-bounds", "unknown-format",
+        "format-of-another-modality"])
 def test_each_broken_spec_is_reported_with_its_id(spec, check_id):
     assert probe_check_ids(spec) == [check_id]
 

@@ -1,7 +1,8 @@
 """A controllable generator for job-machinery tests: slow steps, and an optional worker crash.
 
 Registered in the test process with ``registry.temporarily_registered`` and in worker
-processes through the ``SYNTHREG_GENERATORS`` setting.
+processes through the ``SYNTHREG_GENERATORS`` setting; the format it writes, ``LINES``,
+likewise (``SYNTHREG_FORMATS``).
 """
 
 import os
@@ -9,7 +10,14 @@ import signal
 import time
 from pathlib import Path
 
+from contracts.formats import FileSpec, Format
 from generators.spec import Estimate, GenerateResult, GeneratorSpec
+
+LINES = Format(
+    name="test-lines/1", title="Lines of text", modality="tabular", description="For job tests only.",
+    files=(FileSpec("samples.txt", "one line per step"),
+           FileSpec("backgrounds.txt", "what backgrounds arrived", required=False)),
+)
 
 SCHEMA = {
     "type": "object",
@@ -51,5 +59,26 @@ def estimate(params) -> Estimate:
 SLOW_SPEC = GeneratorSpec(
     slug="test-slow", title="Slow test generator", kind="renderer", modality="tabular",
     version="1", description="For job tests only.", schema=SCHEMA, run=run, estimate=estimate,
-    inputs=("backgrounds",),
+    format=LINES.name, inputs=("backgrounds",),
+)
+
+
+def run_mismatched(params, out_dir: Path, progress, backgrounds=None) -> GenerateResult:
+    """Labelled images whose labels are one short: files that break the format the spec declares."""
+    import numpy as np
+
+    n = params["n"]
+    np.savez(out_dir / "digits.npz", images=np.zeros((n, 8, 8)), labels=np.zeros(n - 1, np.int64))
+    progress(1.0, "written")
+    return GenerateResult(samples=n)
+
+
+MISMATCHED_SPEC = GeneratorSpec(
+    slug="test-mismatched", title="Mismatched test generator", kind="renderer", modality="image",
+    version="1", description="For format tests only: writes images/1 files that do not match it.",
+    schema={"type": "object", "additionalProperties": False, "properties": {
+        "n": {"type": "integer", "minimum": 2, "default": 5}, "seed": {"type": "integer", "default": 0}}},
+    run=run_mismatched, estimate=lambda params: Estimate(output_bytes=600 * params["n"], samples=params["n"],
+                                                         cost=params["n"]),
+    format="images/1", inputs=("backgrounds",),
 )

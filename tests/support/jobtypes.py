@@ -41,7 +41,7 @@ def prepare(user, params: dict[str, Any], inputs: dict[str, DatasetVersion]) -> 
     table = inputs["table"]
     dataset = target_dataset(user, params, inputs, kind=Dataset.Kind.MODEL, modality=table.dataset.modality,
                              default_slug=f"{user.username}-means", title=f"Column means ({user.username})",
-                             maker="fit-means")
+                             maker="fit-means", format="model/1")
     return PreparedJob(parameters=params, dataset=dataset, inputs=inputs)
 
 

@@ -179,6 +179,7 @@ DIGITS_SPEC = GeneratorSpec(
     schema=SCHEMA,
     run=run,
     estimate=estimate,
+    format="images/1",
     check=check_params,
     size_parameters=("n", "resolution"),
 )

@@ -73,6 +73,7 @@ SCENES_SPEC = GeneratorSpec(
     schema=SCHEMA,
     run=run,
     estimate=estimate,
+    format="scenes/1",
     check=check_distributions,
     inputs=("backgrounds",),
     size_parameters=("n", "width", "height", "channels", "sequence.frames"),

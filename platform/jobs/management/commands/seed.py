@@ -43,7 +43,7 @@ class Command(BaseCommand):
             dataset, _ = Dataset.objects.update_or_create(
                 slug=reference.slug,
                 defaults={
-                    "title": reference.title, "modality": reference.modality,
+                    "title": reference.title, "modality": reference.modality, "format": reference.format,
                     "kind": Dataset.Kind.REFERENCE, "access": Dataset.Access.RESTRICTED,
                     "owner": system, "license": reference.license, "card": reference.card,
                     "tags": list(reference.tags), "privacy_thresholds": reference.privacy_thresholds or {},
