@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from generators.adapt.inputs import check_images, check_labels
 from generators.adapt.losses import entropy
 from generators.adapt.methods import METHODS, Adaptation
 from generators.adapt.protocol import DIGITS_VALUE_MAX, as_tensor, small_cnn
@@ -65,28 +66,6 @@ class FitResult:
     selected_epoch: int
 
 
-def _images(name: str, images: Any, side: int | None = None) -> np.ndarray:
-    array = np.asarray(images)
-    require(array.ndim == 3 and len(array) > 0, name, f"must be N×H×W images, got shape {array.shape}")
-    require(array.shape[1] == array.shape[2] and array.shape[1] % 4 == 0, name,
-            f"images must be square with a side divisible by 4, got {array.shape[1]}×{array.shape[2]}")
-    require(np.issubdtype(array.dtype, np.number) and bool(np.isfinite(array).all()), name,
-            "must hold finite numbers")
-    if side is not None:
-        require(array.shape[1] == side, name, f"images are {array.shape[1]} pixels wide, the source's "
-                f"are {side}: both domains need the same shape")
-    return array
-
-
-def _labels(name: str, labels: Any, count: int) -> np.ndarray:
-    require(labels is not None, name, "labels are required")
-    array = np.asarray(labels)
-    require(array.shape == (count,), name, f"need one label per image ({count}), got shape {array.shape}")
-    require(np.issubdtype(array.dtype, np.integer) and bool(((array >= 0) & (array < 10)).all()), name,
-            "labels must be integers 0..9")
-    return array.astype(np.int64)
-
-
 def _validators(training: Adaptation, holdout: tuple[torch.Tensor, torch.Tensor],
                 pool: torch.Tensor | None) -> dict[str, float]:
     """The unsupervised checkpoint scores: held-out source accuracy and target-pool entropy."""
@@ -124,16 +103,16 @@ def fit(method: str, source_images: Any, source_labels: Any, target_pool: Any = 
     require(isinstance(seed, int) and seed >= 0, "seed", "must be a non-negative integer")
     if method == "target_only":
         require(target_pool is not None, "target_pool", "the oracle trains on labelled target images")
-        source = _images("target_pool", target_pool)
-        labels = _labels("target_labels", target_labels, len(source))
+        source = check_images("target_pool", target_pool)
+        labels = check_labels("target_labels", target_labels, len(source))
         pool = None
     else:
         require(target_labels is None, "target_labels", f"{method} must not see target labels")
-        source = _images("source_images", source_images)
-        labels = _labels("source_labels", source_labels, len(source))
+        source = check_images("source_images", source_images)
+        labels = check_labels("source_labels", source_labels, len(source))
         if cls.needs_pool:
             require(target_pool is not None, "target_pool", f"{method} needs the unlabelled target pool")
-        pool = None if target_pool is None else _images("target_pool", target_pool, source.shape[1])
+        pool = None if target_pool is None else check_images("target_pool", target_pool, source.shape[1])
     device = device or default_device()
     side = source.shape[1]
 
