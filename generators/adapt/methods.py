@@ -75,7 +75,7 @@ class Adaptation(Training):
 class SourceOnly(Adaptation):
     name = "source_only"
     needs_pool = False
-    schema = training_schema(epochs=10, steps_per_epoch=250, augment=AUGMENT)
+    schema = training_schema(epochs=5, steps_per_epoch=250, augment=AUGMENT)
 
     def build(self) -> None:
         self.optimizers["main"] = self.adam(self.network)
@@ -104,7 +104,7 @@ def domain_loss(discriminator: nn.Module, source: torch.Tensor, target: torch.Te
 class DANN(Adaptation):
     name = "dann"
     schema = training_schema(
-        epochs=10, steps_per_epoch=250, augment=AUGMENT,
+        epochs=5, steps_per_epoch=250, augment=AUGMENT,
         domain_weight=number(0.3, 0.0, 10.0, "Largest weight of the reversed domain loss (ramped in)."),
     )
 
@@ -127,7 +127,7 @@ class DSN(Adaptation):
     name = "dsn"
     private_width = 64
     schema = training_schema(
-        epochs=10, steps_per_epoch=250, augment=AUGMENT,
+        epochs=5, steps_per_epoch=250, augment=AUGMENT,
         reconstruction_weight=number(0.1, 0.0, 100.0, "Weight of the reconstruction (MSE) loss."),
         difference_weight=number(0.05, 0.0, 100.0, "Weight of the shared/private orthogonality loss."),
         similarity_weight=number(0.3, 0.0, 10.0, "Largest weight of the adversarial similarity loss."),
@@ -163,7 +163,7 @@ class DSN(Adaptation):
 class CORAL(Adaptation):
     name = "coral"
     schema = training_schema(
-        epochs=10, steps_per_epoch=250, augment=AUGMENT,
+        epochs=5, steps_per_epoch=250, augment=AUGMENT,
         coral_weight=number(10.0, 0.0, 10_000.0, "Weight of the CORAL loss on the 128-unit features."),
     )
 
@@ -182,7 +182,7 @@ class CORAL(Adaptation):
 class SelfTraining(Adaptation):
     name = "self_training"
     schema = training_schema(
-        epochs=10, steps_per_epoch=250, augment={**AUGMENT, "default": "weak"},
+        epochs=6, steps_per_epoch=250, augment={**AUGMENT, "default": "weak"},
         threshold=number(0.95, 0.0, 1.0, "Teacher confidence a pseudo-label needs to count."),
         unlabelled_weight=number(1.0, 0.0, 100.0, "Weight of the pseudo-label consistency loss."),
         ema_decay=number(0.99, 0.0, 1.0, "Teacher = exponential moving average of the student."),

@@ -77,8 +77,8 @@ class Refinement(Training):
 def refiner_schema(epochs: int, steps_per_epoch: int, **extra: dict[str, Any]) -> dict[str, Any]:
     return training_schema(
         epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=64, learning_rate=5e-4,
-        width=integer(32, 4, 256, "Channels of the refiner's residual blocks."),
-        blocks=integer(3, 1, 16, "Residual blocks in the refiner."),
+        width=integer(16, 4, 256, "Channels of the refiner's residual blocks."),
+        blocks=integer(2, 1, 16, "Residual blocks in the refiner."),
         adversarial_weight=number(1.0, 0.0, 100.0, "Weight of the refiner's adversarial loss."),
         **extra,
     )
@@ -87,7 +87,7 @@ def refiner_schema(epochs: int, steps_per_epoch: int, **extra: dict[str, Any]) -
 class SimGAN(Refinement):
     name = "simgan"
     schema = refiner_schema(
-        5, 200,
+        3, 200,
         self_regularization=number(0.5, 0.0, 1000.0, "Weight of the L1 distance to the input image."),
         history_size=integer(512, 1, 100_000, "Refined images kept for the discriminator's history."),
     )
@@ -151,10 +151,10 @@ def pretrained_classifier(training: Refinement, steps: int) -> nn.Module:
 class CycleGAN(Refinement):
     name = "cyclegan"
     schema = refiner_schema(
-        5, 200,
+        3, 200,
         cycle_weight=number(10.0, 0.0, 1000.0, "Weight of the cycle-consistency L1 losses."),
         label_weight=number(1.0, 0.0, 100.0, "Weight of the label-consistency loss through the cycle."),
-        classifier_steps=integer(300, 0, 100_000, "Steps training the fixed label-consistency classifier."),
+        classifier_steps=integer(200, 0, 100_000, "Steps training the fixed label-consistency classifier."),
     )
 
     def build(self) -> None:
@@ -196,7 +196,7 @@ class PixelDA(Refinement):
     name = "pixelda"
     noise_width = NOISE_WIDTH
     schema = refiner_schema(
-        5, 200,
+        3, 200,
         task_weight=number(1.0, 0.0, 100.0, "Weight of the task loss on generated images (generator side)."),
         content_weight=number(1.0, 0.0, 1000.0, "Weight of the masked content-similarity loss."),
     )
