@@ -1,9 +1,10 @@
 """Syn-to-real: a small CNN trained only on rendered 8x8 digits, tested on real handwriting.
 
 Beside it, the same CNN trained on the real scikit-learn digits (5-fold cross
-validation) gives the ceiling. The real digits are split once, by a fixed seed,
-into a dev half (used to tune the renderer's default randomization) and a test
-half (never looked at while tuning). Simpler classifiers trained on the same
+validation) gives the ceiling. The real digits are split once, by a fixed seed
+(``generators.adapt.protocol``, shared with ``benchmarks/adapt.py``), into a dev
+half (used to tune the renderer's default randomization) and a test half (never
+looked at while tuning). Simpler classifiers trained on the same
 rendered data show the result is the data's, not the CNN's.
 
     python benchmarks/syn2real.py [--n 50000] [--seed 0] [--params params.json]
@@ -28,24 +29,11 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import SVC
 from torch import nn
 
+from generators.adapt.protocol import as_tensor, dev_test_split, small_cnn
 from generators.render.digits import render
 
-SPLIT_SEED = 20240  # fixes the dev/test halves of the real digits for good
 TRAIN_STEPS = 2500
 BATCH = 128
-
-
-def small_cnn() -> nn.Module:
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 2 * 2, 128), nn.ReLU(), nn.Linear(128, 10),
-    )
-
-
-def as_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.as_tensor(images / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
 
 
 def train_cnn(images: np.ndarray, labels: np.ndarray, seed: int) -> nn.Module:
@@ -71,11 +59,6 @@ def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
     with torch.no_grad():
         predicted = model(as_tensor(images)).argmax(1).numpy()
     return float((predicted == labels).mean())
-
-
-def dev_test_split(count: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.random.default_rng(SPLIT_SEED).permutation(count)
-    return np.sort(order[: count // 2]), np.sort(order[count // 2 :])
 
 
 def real_cross_validated(images: np.ndarray, labels: np.ndarray, seed: int) -> float:
