@@ -84,7 +84,7 @@ class MarginalSynthesizer(TabularSynthesizer):
         t = metadata.names.index(metadata.target) if metadata.target is not None else None
         features = [j for j in range(d) if j != t]
         k_y = len(fine[t]) if t is not None else 1
-        n_hat = max(float(np.mean([np.clip(w, 0, None).sum() for w in fine])), 1.0)
+        n_hat = max(float(np.mean([w.sum() for w in fine])), 1.0)  # unclipped: unbiased
 
         structure, sigma, groups = self._plan(features, k_y, n_hat, rho)
         discrete = [c.kind in ("categorical", "boolean") for c in metadata.columns]
