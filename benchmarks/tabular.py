@@ -188,8 +188,11 @@ def baseline_python() -> Path:
     if not python.exists():
         print(f"creating {BASELINE_VENV} with {', '.join(BASELINE_PINS)} (minutes)...", flush=True)
         venv.create(BASELINE_VENV, with_pip=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", BASELINE_PINS[0]], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *BASELINE_PINS[1:]], check=True)
+        # As scripts/bootstrap: the CPU torch first (from /opt/wheels where present), alone.
+        links = ["--find-links", "/opt/wheels"] if Path("/opt/wheels").is_dir() else []
+        pip = [str(python), "-m", "pip", "install", "-q", *links]
+        subprocess.run([*pip, BASELINE_PINS[0]], check=True)
+        subprocess.run([*pip, *BASELINE_PINS[1:]], check=True)
     return python
 
 
