@@ -4,13 +4,14 @@ Every column is one-hot on its public fine bins (``binning``; ``fine_bins`` equa
 the bounds, whole numbers for short integer ranges, one slot per category), so the encoding
 reads nothing from the data. A variational autoencoder learns the one-hot rows (a softmax
 per column); sampling decodes latent draws, picks a bin per column, and draws the value
-uniformly within it. With ``epsilon``, opacus' ``make_private_with_epsilon`` sets the noise
+uniformly within it. With ``epsilon``, opacus' own search (``get_noise_multiplier``, PRV) sets the noise
 multiplier for the given epochs, batch size (Poisson sampling) and clipping norm; the
 epsilon its accountant reports after training is what ``privacy_`` records.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,15 @@ def _threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@functools.lru_cache(maxsize=64)
+def _noise_multiplier(epsilon: float, delta: float, sample_rate: float, epochs: int) -> float:
+    """opacus' search for the noise that spends ``epsilon`` (PRV accountant); cached, it takes seconds."""
+    from opacus.accountants.utils import get_noise_multiplier
+
+    return get_noise_multiplier(target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate,
+                                epochs=epochs, accountant="prv")
 
 
 class _VAE(nn.Module):
@@ -103,9 +113,9 @@ class TVAE(TabularSynthesizer):
             from opacus import PrivacyEngine  # only DP fits pay for opacus' import
 
             engine = PrivacyEngine(accountant="prv")
-            model, optimizer, loader = engine.make_private_with_epsilon(
-                module=model, optimizer=optimizer, data_loader=loader, target_epsilon=self.epsilon,
-                target_delta=self.delta, epochs=self.epochs, max_grad_norm=self.max_grad_norm,
+            model, optimizer, loader = engine.make_private(
+                module=model, optimizer=optimizer, data_loader=loader, max_grad_norm=self.max_grad_norm,
+                noise_multiplier=_noise_multiplier(self.epsilon, self.delta, 1 / len(loader), self.epochs),
                 noise_generator=torch.Generator().manual_seed(self.random_state + 1),
             )
         model.train()

@@ -29,9 +29,22 @@ def table() -> pd.DataFrame:
     return mixed_table()
 
 
+@pytest.fixture(scope="module")
+def fitted(table):
+    """One fit per case, shared by the tests that only read it (DP-SGD fits take seconds)."""
+    cache = {}
+
+    def get(cls, epsilon):
+        if (cls, epsilon) not in cache:
+            cache[cls, epsilon] = _make(cls, epsilon).fit(table, METADATA)
+        return cache[cls, epsilon]
+
+    return get
+
+
 @pytest.mark.parametrize(("cls", "epsilon"), CASES, ids=IDS)
-def test_fit_and_sample_are_reproducible_by_seed(table, cls, epsilon):
-    a = _make(cls, epsilon).fit(table, METADATA)
+def test_fit_and_sample_are_reproducible_by_seed(table, fitted, cls, epsilon):
+    a = fitted(cls, epsilon)
     b = _make(cls, epsilon).fit(table, METADATA)
     pd.testing.assert_frame_equal(a.sample(100, seed=5), b.sample(100, seed=5))
     assert not a.sample(100, seed=5).equals(a.sample(100, seed=6))
@@ -42,8 +55,8 @@ def test_fit_and_sample_are_reproducible_by_seed(table, cls, epsilon):
 
 
 @pytest.mark.parametrize(("cls", "epsilon"), CASES, ids=IDS)
-def test_samples_respect_the_schema(table, cls, epsilon):
-    out = _make(cls, epsilon).fit(table, METADATA).sample(500, seed=1)
+def test_samples_respect_the_schema(fitted, cls, epsilon):
+    out = fitted(cls, epsilon).sample(500, seed=1)
     assert list(out.columns) == METADATA.names
     METADATA.validate(out)  # kinds, categories, no missing values
     assert out["size"].between(-5, 10).all() and out["size"].dtype == np.float64
@@ -54,8 +67,8 @@ def test_samples_respect_the_schema(table, cls, epsilon):
 
 
 @pytest.mark.parametrize(("cls", "epsilon"), CASES, ids=IDS)
-def test_save_and_load_give_identical_samples(table, cls, epsilon, tmp_path):
-    model = _make(cls, epsilon).fit(table, METADATA)
+def test_save_and_load_give_identical_samples(fitted, cls, epsilon, tmp_path):
+    model = fitted(cls, epsilon)
     model.save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.safetensors"]
     doc = json.loads((tmp_path / "model.json").read_text())
