@@ -125,8 +125,8 @@ class Metadata:
                 columns.append(Column(name, "boolean"))
             elif pd.api.types.is_datetime64_any_dtype(s):
                 columns.append(Column(name, "datetime", str(s.min()), str(s.max() + pd.Timedelta(seconds=1))))
-            elif pd.api.types.is_numeric_dtype(s) and (name != target and s.nunique() > max_categories
-                                                       or name != target and not pd.api.types.is_integer_dtype(s)):
+            elif pd.api.types.is_numeric_dtype(s) and name != target and (
+                    s.nunique() > max_categories or not pd.api.types.is_integer_dtype(s)):
                 low, high = float(s.min()), float(s.max())
                 columns.append(Column(name, "numeric", low, high if high > low else low + 1,
                                       integer=bool(pd.api.types.is_integer_dtype(s))))

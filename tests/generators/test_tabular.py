@@ -162,3 +162,11 @@ def test_values_outside_the_public_bounds_are_clipped_to_them(table):
     wild = table.assign(size=table["size"] * 100)
     out = MarginalSynthesizer(epsilon=3.0).fit(wild, METADATA).sample(300, seed=0)
     assert out["size"].between(-5, 10).all()
+
+
+def test_infer_reads_a_schema_off_a_table(table):
+    inferred = Metadata.infer(table, target="label")
+    assert [c.kind for c in inferred.columns] == ["numeric", "categorical", "categorical", "boolean",
+                                                  "datetime", "categorical"]
+    assert inferred["size"].bounds() == (table["size"].min(), table["size"].max())
+    inferred.validate(table)
