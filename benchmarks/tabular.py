@@ -146,7 +146,7 @@ import json, sys, time, warnings
 import numpy as np, pandas as pd
 warnings.simplefilter("ignore")
 job = json.loads(sys.argv[1])
-train = pd.read_parquet(job["train"])
+train = pd.read_csv(job["train"])
 columns = job["metadata"]["columns"]
 cats = [c["name"] for c in columns if c["kind"] == "categorical"]
 rng = np.random.default_rng(job["seed"])
@@ -178,7 +178,7 @@ else:
             out[name] = e[b] + rng.random(len(b)) * (e[b + 1] - e[b])
         else:
             out[name] = out[name].astype(train[name].dtype)
-out.to_parquet(job["out"])
+out.to_csv(job["out"], index=False)
 print(json.dumps({"seconds": time.perf_counter() - start}))
 '''
 
@@ -201,15 +201,15 @@ def run_baseline(method: str, epsilon: float | None, train, holdout, metadata, s
     python = baseline_python()
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        train.to_parquet(Path(tmp) / "train.parquet")
+        train.to_csv(Path(tmp) / "train.csv", index=False)  # the baselines venv has no pyarrow
         for seed in seeds:
             job = {"method": method, "epsilon": epsilon, "delta": DELTA, "seed": seed,
-                   "train": str(Path(tmp) / "train.parquet"), "out": str(Path(tmp) / "out.parquet"),
+                   "train": str(Path(tmp) / "train.csv"), "out": str(Path(tmp) / "out.csv"),
                    "metadata": metadata.to_dict()}
             done = subprocess.run([str(python), "-c", BASELINE_WORKER, json.dumps(job)], check=True,
                                   capture_output=True, text=True)
             seconds = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
-            synthetic = pd.read_parquet(job["out"])
+            synthetic = pd.read_csv(job["out"])
             runs.append({**evaluate(train, holdout, synthetic, epsilon), "seconds": seconds,
                          "epsilon_spent": epsilon})
     return _mean(runs)
