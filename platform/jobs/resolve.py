@@ -90,8 +90,9 @@ def target_dataset(
     if dataset.kind != kind or dataset.modality != modality:
         raise JobParameterError("parameters.dataset", f"dataset {slug!r} is a {dataset.modality} {dataset.kind} "
                                                       f"dataset; {maker} makes {modality} {kind} data")
-    if dataset.data_format != format:
-        raise JobParameterError("parameters.dataset", f"dataset {slug!r} holds {dataset.data_format}; "
+    # One that declares none yet takes the format of its first version (catalog.publish).
+    if dataset.format and dataset.format != format:
+        raise JobParameterError("parameters.dataset", f"dataset {slug!r} holds {dataset.format}; "
                                                       f"{maker} writes {format}")
     if access == Dataset.Access.RESTRICTED and dataset.access != Dataset.Access.RESTRICTED:
         raise JobParameterError(

@@ -119,3 +119,13 @@ def test_the_migration_gives_existing_datasets_their_modalitys_format(user):
     import_module("catalog.migrations.0003_dataset_format").record_formats(apps, None)
     assert dict(Dataset.objects.values_list("slug", "format")) == {
         "i": "images/1", "s": "scenes/1", "t": "table/1", "kept": "custom/1"}
+
+
+@pytest.mark.django_db
+def test_a_job_cannot_add_a_version_of_another_format_to_a_dataset(user):
+    Dataset.objects.create(slug="scenes-here", title="s", modality="image", format="scenes/1", kind="synthetic",
+                           owner=user)
+    with pytest.raises(service.JobParameterError, match="holds scenes/1; `digits` writes images/1") as refused:
+        service.submit(user, "generate", {"generator": "digits", "params": {"n": 10}, "dataset": "scenes-here"})
+    assert refused.value.field == "parameters.dataset"
+    assert not Job.objects.exists()
