@@ -105,6 +105,17 @@ class Broker:
         app.amqp._producer_pool = None
 
 
+@pytest.fixture(autouse=True)
+def _broker_restored() -> Iterator[None]:
+    """A test that points the Celery app at its own broker (which it may kill) leaves it as it was."""
+    from synthreg.celery import app
+
+    before = app.conf.broker_url, app.conf.broker_transport_options
+    yield
+    if (app.conf.broker_url, app.conf.broker_transport_options) != before:
+        Broker(before[0], {}, before[1]).activate()
+
+
 @pytest.fixture
 def redis_broker(redis_url) -> Broker:
     return _activated_redis_broker(redis_url)
