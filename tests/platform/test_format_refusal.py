@@ -2,6 +2,7 @@
 
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +45,13 @@ def finished(job_id):
 def test_publishing_files_that_break_the_format_raises_the_reason_and_leaves_nothing(user, tmp_path):
     dataset = Dataset.objects.create(slug="imgs", title="i", modality="image", format="images/1", kind="synthetic",
                                      owner=user)
+    key = uuid.uuid4().hex  # the media folder outlives the database: earlier runs may have published imgs/k
     np.savez(tmp_path / "digits.npz", images=np.zeros((1000, 8, 8)), labels=np.zeros(999, np.int64))
     with pytest.raises(FormatError, match=r"^digits.npz: key 'labels' has 999 rows, 'images' has 1000$"):
-        publish_version(dataset=dataset, staging=tmp_path, key="k", claim=lambda: None, samples=1000)
+        publish_version(dataset=dataset, staging=tmp_path, key=key, claim=lambda: None, samples=1000)
     with pytest.raises(FormatError, match="dataset 'imgs' holds images/1; these files are declared table/1"):
-        publish_version(dataset=dataset, staging=tmp_path, key="k", claim=lambda: None, samples=1, format="table/1")
-    assert not DatasetVersion.objects.exists() and not Path(storage.dataset_storage().path("imgs/k")).exists()
+        publish_version(dataset=dataset, staging=tmp_path, key=key, claim=lambda: None, samples=1, format="table/1")
+    assert not DatasetVersion.objects.exists() and not Path(storage.dataset_storage().path(f"imgs/{key}")).exists()
 
 
 @pytest.mark.django_db
