@@ -8,6 +8,7 @@ from django.db import transaction
 from access.models import AuditEvent, Grant
 from catalog.models import Dataset, DatasetVersion, ImmutableVersionError, RestrictionError
 from tests.platform.test_access import make_dataset
+from tests.platform.test_permissions_every_view import private_world  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +110,36 @@ def test_admin_grants_are_audited(wine, admin_client, other_user):
     grant = Grant.objects.get(dataset=dataset, user=other_user)
     assert grant.granted_by.is_superuser
     assert AuditEvent.objects.get(action="grant").details == {"user": other_user.username, "via": "admin"}
+
+
+UPLOADED_ROUTES = {"api:version-file": "data.parquet", "api:version-archive": None, "api:version-format": "parquet"}
+
+
+@pytest.mark.parametrize("who", ["owner", "admin"])
+def test_an_uploaded_restricted_dataset_never_leaves_by_any_route(who, private_world, user, admin_user):
+    """The sweep over every route, pointed at Alice's uploaded real table: its cells appear nowhere,
+    not even to her or to staff, and its files, archive and exports answer 403."""
+    from rest_framework.test import APIClient
+
+    from tests.platform.test_permissions_every_view import SECRET_CELL, WRITE_VIEWS, route_names
+
+    uploaded = private_world["uploaded"]
+    kwargs = {name: value for name, value in private_world.items() if name not in ("secrets", "uploaded")}
+    for name in kwargs:
+        if "pk" in kwargs[name] and name.startswith(("api:version", "portal:version")):
+            kwargs[name] = {**kwargs[name], "pk": uploaded.pk}
+    kwargs["api:version-file"]["path"] = "data.parquet"
+    kwargs["api:dataset-detail"] = kwargs["api:dataset-versions"] = {"slug": uploaded.dataset.slug}
+    kwargs["portal:dataset"] = {"slug": uploaded.dataset.slug}
+    client = APIClient()
+    client.force_authenticate(user if who == "owner" else admin_user)
+    for name in sorted(route_names()):
+        if name == "api:api-root" or name in WRITE_VIEWS:
+            continue
+        from django.urls import reverse
+
+        response = client.get(reverse(name, kwargs=kwargs.get(name, {})))
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert SECRET_CELL.encode() not in body, f"{name} shows a real cell to its {who}"
+        if name in UPLOADED_ROUTES:
+            assert response.status_code == 403, f"{name} answered {response.status_code}"
