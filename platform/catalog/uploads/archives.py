@@ -186,7 +186,7 @@ class TarArchive(Archive):
     def __init__(self, fh: BinaryIO, limits: Limits, on_member: Callable[[Archive, Member], None] | None = None):
         super().__init__(limits)
         try:
-            self._tar = tarfile.open(fileobj=fh, mode="r:*")
+            self._tar = tarfile.open(fileobj=fh, mode="r:*")  # noqa: SIM115 - read for the archive's life
         except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
             raise UploadRefused("file", f"is not a readable tar archive ({type(exc).__name__})") from None
         self._infos: dict[str, tarfile.TarInfo] = {}

@@ -65,10 +65,11 @@ def _infer_type(present: pd.Series) -> str:
 def _identifier(name: str, kind: str, present: pd.Series) -> str:
     if _IDENTIFIER_NAME.search(str(name)):
         return "its name suggests an identifier"
-    if kind in ("categorical", "numeric") and len(present) >= _DISTINCT_ROWS and present.nunique() == len(present):
-        if kind == "categorical" or pd.api.types.is_integer_dtype(present) or \
-                (pd.to_numeric(present, errors="coerce") % 1 == 0).all():
-            return "every value is distinct"
+    all_distinct = kind in ("categorical", "numeric") and len(present) >= _DISTINCT_ROWS and \
+        present.nunique() == len(present)
+    if all_distinct and (kind == "categorical" or pd.api.types.is_integer_dtype(present)
+                         or (pd.to_numeric(present, errors="coerce") % 1 == 0).all()):
+        return "every value is distinct"
     if kind == "categorical" and len(present) and _words(present).str.contains("@", regex=False).mean() > 0.5:
         return "its values look like e-mail addresses"
     return ""
