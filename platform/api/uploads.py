@@ -52,6 +52,12 @@ SESSION_REQUEST = inline_serializer("UploadSessionRequest", {
     "format": serializers.ChoiceField(UPLOAD_FORMATS, required=False)})
 FINISH_REQUEST = inline_serializer("UploadFinishRequest", REGISTRATION_FIELDS)
 REFUSED = OpenApiResponse(description="Refused: the field named says why; nothing was written.")
+# What every upload operation may answer besides success (the refusal names the field).
+REFUSALS = {400: REFUSED, 404: OpenApiResponse(description="No such upload session of yours."),
+            409: OpenApiResponse(description="Not at the session's offset, or bytes still missing: "
+                                             "`Upload-Offset` says where it stands."),
+            410: OpenApiResponse(description="The session expired, was finished, abandoned or refused."),
+            413: REFUSED}
 
 
 def refused(exc: UploadRefused) -> Response:
@@ -88,7 +94,7 @@ def published(request, version: DatasetVersion) -> Response:
 
 
 @extend_schema(request={"multipart/form-data": MULTIPART_REQUEST},
-               responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT, 400: REFUSED, 413: REFUSED})
+               responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT, **REFUSALS})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 @parser_classes([MultiPartParser])
@@ -131,7 +137,7 @@ def _own_session(request, pk) -> UploadSession:
     return session
 
 
-@extend_schema(request=SESSION_REQUEST, responses={201: OpenApiTypes.OBJECT, 400: REFUSED, 413: REFUSED})
+@extend_schema(request=SESSION_REQUEST, responses={201: OpenApiTypes.OBJECT, **REFUSALS})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 @parser_classes([GuardedJSONParser])
@@ -151,12 +157,12 @@ def upload_sessions(request):
 
 
 @extend_schema(
-    methods=["PUT"], request={"application/offset+octet-stream": bytes},
+    methods=["PUT"], request={"application/octet-stream": bytes},
     parameters=[OpenApiParameter("Content-Range", str, OpenApiParameter.HEADER, required=True,
                                  description="`bytes FIRST-LAST/TOTAL`; FIRST must be the session's offset.")],
-    responses={200: OpenApiTypes.OBJECT, 409: OpenApiResponse(description="Not at the offset: resume from it."),
-               410: OpenApiResponse(description="Expired, finished or refused.")})
-@extend_schema(methods=["GET", "HEAD", "DELETE"], responses={200: OpenApiTypes.OBJECT, 204: None})
+    responses={200: OpenApiTypes.OBJECT, **REFUSALS})
+@extend_schema(methods=["GET", "HEAD"], responses={200: OpenApiTypes.OBJECT, **REFUSALS})
+@extend_schema(methods=["DELETE"], responses={204: None, **REFUSALS})
 @api_view(["GET", "HEAD", "PUT", "DELETE"])
 @permission_classes([IsAuthenticated])
 @parser_classes([])
@@ -178,7 +184,7 @@ def upload_session(request, pk):
     return _session_body(request, session)
 
 
-@extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, 400: REFUSED, 409: REFUSED})
+@extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, **REFUSALS})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def upload_session_check(request, pk):
@@ -189,7 +195,7 @@ def upload_session_check(request, pk):
         return refused(exc)
 
 
-@extend_schema(request=FINISH_REQUEST, responses={201: OpenApiTypes.OBJECT, 400: REFUSED, 409: REFUSED})
+@extend_schema(request=FINISH_REQUEST, responses={201: OpenApiTypes.OBJECT, **REFUSALS})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 @parser_classes([GuardedJSONParser])

@@ -129,7 +129,7 @@ def start(api, data: bytes, filename: str = "people.csv") -> dict:
 
 
 def put(client, url: str, chunk: bytes, first: int, total: int):
-    return client.generic("PUT", url, chunk, content_type="application/offset+octet-stream",
+    return client.generic("PUT", url, chunk, content_type="application/octet-stream",
                           HTTP_CONTENT_RANGE=f"bytes {first}-{first + len(chunk) - 1}/{total}")
 
 
@@ -139,7 +139,7 @@ def test_an_interrupted_chunked_upload_resumes_to_the_exact_bytes(api, user):
     url, total, chunk = session["url"], len(data), 1000
     assert put(api, url, data[:chunk], 0, total).status_code == 200
     # The connection drops mid-chunk: the body that arrived is shorter than its Content-Range says.
-    broken = api.generic("PUT", url, data[chunk:chunk + 300], content_type="application/offset+octet-stream",
+    broken = api.generic("PUT", url, data[chunk:chunk + 300], content_type="application/octet-stream",
                          HTTP_CONTENT_RANGE=f"bytes {chunk}-{2 * chunk - 1}/{total}")
     assert broken.status_code == 400 and "Content-Range" in broken.json()
     # A new client (the old one is gone) learns the offset, and a chunk sent from elsewhere is refused.

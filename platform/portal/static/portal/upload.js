@@ -60,7 +60,7 @@
       let sent;
       try {
         sent = await api(url, {method: "PUT", body: chunk, headers: headers({
-          "Content-Type": "application/offset+octet-stream",
+          "Content-Type": "application/octet-stream",
           "Content-Range": "bytes " + offset + "-" + (offset + chunk.size - 1) + "/" + file.size})});
       } catch (err) {  // the connection dropped: ask where the upload stands, and go on from there
         const asked = await api(url, {headers: headers()});
