@@ -21,6 +21,12 @@ from tests.support.uploads import csv_table, npz, png_tar, png_zip
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def user(django_user_model):
+    """Alice without a password: hashing one costs about a second a test, and no test here logs in."""
+    return django_user_model.objects.create_user("alice")
+
+
 def multipart(api, name: str, data: bytes, **fields):
     return api.post("/api/uploads/", {"file": _named(name, data), **fields}, format="multipart")
 

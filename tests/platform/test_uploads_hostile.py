@@ -24,6 +24,12 @@ pytestmark = pytest.mark.django_db
 MEMORY_LIMIT = 50 * 2**20
 
 
+@pytest.fixture
+def user(django_user_model):
+    """Alice without a password: hashing one costs about a second a test, and no test here logs in."""
+    return django_user_model.objects.create_user("alice")
+
+
 def written() -> dict:
     """Every file where an upload could leave one, and every row it could make."""
     roots = (settings.MEDIA_ROOT, settings.SYNTHREG_STAGING_DIR, settings.SYNTHREG_UPLOAD_DIR)

@@ -12,6 +12,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def user(django_user_model):
+    """Alice without a password: hashing one costs about a second a test, and no test here logs in."""
+    return django_user_model.objects.create_user("alice")
+
+
+@pytest.fixture
 def alice(client, user):
     client.force_login(user)
     return client

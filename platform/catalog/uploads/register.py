@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from catalog.models import Dataset, DatasetVersion
 from catalog.publish import publish_version
@@ -105,5 +105,7 @@ def register(owner, reg: Registration, fh: BinaryIO, filename: str, format: str)
                                    parameters={"uploaded": filename}, format=fmt.name)
     except FormatError as exc:
         raise UploadRefused("file", f"does not hold valid {format}: {exc}") from None
+    except IntegrityError:  # another upload took the slug since it was checked
+        raise UploadRefused("slug", f"a dataset {reg.slug!r} exists already; choose another slug") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
