@@ -36,8 +36,9 @@ REGISTRATION_FIELDS = {
     "slug": serializers.SlugField(help_text="The new reference dataset's slug."),
     "title": serializers.CharField(required=False),
     "card": serializers.CharField(required=False, help_text="Dataset card, Markdown."),
-    "access": serializers.ChoiceField(["restricted", "private"], default="restricted",
-                                      help_text="restricted (the default: real data never leaves) or private."),
+    # Text, not an enum: an enum named "access" would collide with the datasets' own in the schema.
+    "access": serializers.CharField(default="restricted", help_text=(
+        "`restricted` (the default: real data never leaves) or `private`.")),
     "epsilon_budget": serializers.FloatField(required=False, help_text="Differential-privacy budget."),
     "privacy_thresholds": serializers.JSONField(required=False, help_text="Metric name to gate threshold."),
     "columns": serializers.JSONField(required=False, help_text=(
