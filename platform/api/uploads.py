@@ -54,7 +54,7 @@ SESSION_REQUEST = inline_serializer("UploadSessionRequest", {
 FINISH_REQUEST = inline_serializer("UploadFinishRequest", REGISTRATION_FIELDS)
 REFUSED = OpenApiResponse(description="Refused: the field named says why; nothing was written.")
 # What every upload operation may answer besides success (the refusal names the field).
-REFUSALS = {400: REFUSED, 404: OpenApiResponse(description="No such upload session of yours."),
+REFUSALS = {400: REFUSED, 403: OpenApiResponse(description="Past the owner's storage quota (`quota`)."), 404: OpenApiResponse(description="No such upload session of yours."),
             409: OpenApiResponse(description="Not at the session's offset, or bytes still missing: "
                                              "`Upload-Offset` says where it stands."),
             410: OpenApiResponse(description="The session expired, was finished, abandoned or refused."),

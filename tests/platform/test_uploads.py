@@ -187,6 +187,17 @@ def test_a_session_is_its_owners_and_has_caps(api, other_user, settings):
     assert bad.status_code == 400 and "never loaded" in bad.json()["filename"][0]
 
 
+def test_uploads_count_toward_the_storage_quota(api, settings):
+    data = csv_table()
+    start(api, data)  # an open upload holds its room
+    settings.SYNTHREG_USER_STORAGE_BYTES = len(data) + 10
+    refused = api.post("/api/upload-sessions/", {"filename": "a.csv", "size": len(data)}, format="json")
+    assert refused.status_code == 403 and "SYNTHREG_USER_STORAGE_BYTES" in refused.json()["quota"][0]
+    assert multipart(api, "a.csv", data, slug="fits").status_code == 201  # nothing stored yet: it fits
+    whole = multipart(api, "b.csv", data, slug="too-much")
+    assert whole.status_code == 403 and not Dataset.objects.filter(slug="too-much").exists()
+
+
 def test_an_expired_session_is_gone_with_its_bytes(api):
     data = csv_table()
     url = start(api, data)["url"]

@@ -22,6 +22,7 @@ from catalog.models import Dataset, DatasetVersion
 from catalog.publish import publish_version
 from catalog.uploads.errors import Limits, UploadRefused
 from catalog.uploads.inspection import Inspection, inspect
+from catalog.usage import stored_bytes
 from contracts import formats
 from contracts.formats import FormatError
 
@@ -81,6 +82,16 @@ def check_registration(owner, reg: Registration) -> None:
     reg.privacy_thresholds = {str(k): _number(v, f"privacy_thresholds.{k}") for k, v in reg.privacy_thresholds.items()}
 
 
+def check_quota(owner, size: int, pending: int = 0) -> None:
+    """Refuse an upload of ``size`` bytes that would take the owner past their storage quota
+    (``pending``: bytes of their other uploads still open)."""
+    stored, quota = stored_bytes(owner), settings.SYNTHREG_USER_STORAGE_BYTES
+    if stored + pending + size > quota:
+        raise UploadRefused("quota", f"your datasets hold {stored:,} bytes and your open uploads {pending:,}; "
+                                     f"{size:,} more is past your storage quota of {quota:,} bytes "
+                                     "(SYNTHREG_USER_STORAGE_BYTES)", status=403)
+
+
 def check_upload(fh: BinaryIO, filename: str, format: str) -> Inspection:
     return inspect(fh, filename, format, limits())
 
@@ -89,6 +100,7 @@ def register(owner, reg: Registration, fh: BinaryIO, filename: str, format: str)
     """Check the upload and publish it as version 1 of a new reference dataset ``reg.slug``."""
     check_registration(owner, reg)
     inspection = check_upload(fh, filename, format)
+    check_quota(owner, inspection.size)
     settings.SYNTHREG_STAGING_DIR.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="upload-", dir=settings.SYNTHREG_STAGING_DIR))
     try:

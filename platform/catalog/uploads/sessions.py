@@ -19,7 +19,7 @@ from django.utils import timezone
 from catalog.models import DatasetVersion, UploadSession
 from catalog.uploads.errors import UploadRefused
 from catalog.uploads.inspection import Inspection
-from catalog.uploads.register import Registration, check_upload, register
+from catalog.uploads.register import Registration, check_quota, check_upload, register
 from catalog.uploads.sniff import FORMAT_KINDS, extension_kind
 
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
@@ -49,6 +49,8 @@ def create(owner, filename: str, size: object, format: str) -> UploadSession:
         raise UploadRefused("size", f"{size:,} bytes is more than {settings.SYNTHREG_UPLOAD_MAX_BYTES:,} "
                                     "(SYNTHREG_UPLOAD_MAX_BYTES)", status=413)
     remove_expired()
+    open_sessions = UploadSession.objects.filter(owner=owner, state=UploadSession.State.OPEN)
+    check_quota(owner, size, pending=sum(open_sessions.values_list("size", flat=True)))
     session = UploadSession.objects.create(
         owner=owner, filename=filename, format=format, size=size,
         expires_at=timezone.now() + timedelta(seconds=settings.SYNTHREG_UPLOAD_SESSION_SECONDS))
