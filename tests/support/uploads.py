@@ -157,6 +157,14 @@ def huge_tar() -> bytes:
     return header + bytes(1024)
 
 
+def pixel_bomb(images: int = 10) -> bytes:
+    """PNG headers declaring 4096 x 4096 16-bit RGBA each (128 MiB decoded): 1.25 GiB in all."""
+    ihdr = struct.pack(">IIBBBBB", 4096, 4096, 16, 6, 0, 0, 0)
+    header = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    names = [f"{i}.png" for i in range(images)]
+    return _zip({**{name: header for name in names}, "labels.csv": _labels(*names)})
+
+
 class _Evil:
     def __reduce__(self):
         return (print, ("a pickle ran",))
@@ -198,6 +206,7 @@ HOSTILE = [
     ("declared-huge-tar", "a.tar", "images/1", huge_tar, "uncompressed"),
     ("overlap-bomb-42kB", "bomb.zip", "images/1", overlap_bomb, "zip bomb"),
     ("lying-sizes-zip", "a.zip", "images/1", lying_zip, "damaged"),
+    ("pixel-bomb", "a.zip", "images/1", pixel_bomb, "decode to more than"),
     ("nested-zips", "42.zip", "images/1", lambda: _zip({"0.zip": _zip({"0.png": png(1)})}), "neither"),
     ("zip-named-csv", "t.csv", "table/1", png_zip, "extension must match"),
     ("csv-named-parquet", "t.parquet", "table/1", csv_table, "extension must match"),

@@ -37,17 +37,26 @@ class ImageSet:
                 "dtype": self.images.dtype.name, "classes": self.classes or sorted({int(v) for v in self.labels})}
 
 
-def _png_size(head: bytes, name: str, limits: Limits) -> None:
-    if not head.startswith(PNG_SIGNATURE) or head[12:16] != b"IHDR":
+# Decoded channels per PNG colour type (palettes become RGB, grey with alpha RGBA).
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 4, 6: 4}
+
+
+def _png_bytes(head: bytes, name: str, limits: Limits) -> int:
+    """The bytes the PNG decodes to, from its IHDR (the first 26 bytes), checked against the limits."""
+    if not head.startswith(PNG_SIGNATURE) or head[12:16] != b"IHDR" or len(head) < 26:
         raise UploadRefused("file", f"archive member {name!r} is named .png but is not a PNG image")
-    width, height = struct.unpack(">II", head[16:24])
+    width, height, depth, colour = struct.unpack(">IIBB", head[16:26])
     if not (0 < width <= limits.max_image_side and 0 < height <= limits.max_image_side):
         raise UploadRefused("file", f"archive member {name!r} is {width}x{height} pixels; images are at most "
                                     f"{limits.max_image_side} a side (SYNTHREG_UPLOAD_MAX_IMAGE_SIDE)", status=413)
+    return width * height * _PNG_CHANNELS.get(colour, 4) * (2 if depth == 16 else 1)
 
 
 def _check_png_member(limits: Limits):
+    decoded = 0  # what the images decode to, so far: a pixel bomb is refused before any is decoded
+
     def check(archive: Archive, member: Member) -> None:
+        nonlocal decoded
         lower = member.name.lower()
         if PurePosixPath(lower).name == LABELS:
             if member.size > MAX_LABELS_BYTES:
@@ -55,7 +64,10 @@ def _check_png_member(limits: Limits):
             return
         if not lower.endswith(".png"):
             raise UploadRefused("file", f"archive member {member.name!r} is neither a .png image nor {LABELS}")
-        _png_size(archive.read(member, 24), member.name, limits)
+        decoded += _png_bytes(archive.read(member, 26), member.name, limits)
+        if decoded > limits.max_uncompressed:
+            raise UploadRefused("file", f"the images decode to more than {limits.max_uncompressed:,} bytes "
+                                        "(SYNTHREG_UPLOAD_MAX_UNCOMPRESSED)", status=413)
     return check
 
 
