@@ -99,7 +99,7 @@ def published(request, version: DatasetVersion) -> Response:
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 @parser_classes([MultiPartParser])
-def upload(request):
+def upload(request) -> Response:
     """Register real data from one file (up to the request limit; larger ones: `upload-sessions`).
 
     A table (CSV or Parquet) becomes `table/1`, an archive of PNGs with `labels.csv` or an NPZ of
@@ -142,7 +142,7 @@ def _own_session(request, pk) -> UploadSession:
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 @parser_classes([GuardedJSONParser])
-def upload_sessions(request):
+def upload_sessions(request) -> Response:
     """Start a resumable upload of `size` bytes; then `PUT` its chunks to the session's `url`."""
     data = request.data if isinstance(request.data, dict) else {}
     try:
@@ -167,7 +167,7 @@ def upload_sessions(request):
 @api_view(["GET", "HEAD", "PUT", "DELETE"])
 @permission_classes([IsAuthenticated])
 @parser_classes([])
-def upload_session(request, pk):
+def upload_session(request, pk) -> Response:
     """The session's offset (`GET`/`HEAD`, also in `Upload-Offset`), one more chunk (`PUT` with
     `Content-Range`), or the upload abandoned and its bytes removed (`DELETE`)."""
     try:
@@ -188,7 +188,7 @@ def upload_session(request, pk):
 @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, **REFUSALS})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
-def upload_session_check(request, pk):
+def upload_session_check(request, pk) -> Response:
     """Check the complete upload: its kind, size, sha256, samples and inferred column schema."""
     try:
         return Response(sessions.inspect_session(_own_session(request, pk)).as_dict())
@@ -200,7 +200,7 @@ def upload_session_check(request, pk):
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 @parser_classes([GuardedJSONParser])
-def upload_session_finish(request, pk):
+def upload_session_finish(request, pk) -> Response:
     """Check the complete upload and publish it as a new reference dataset; its bytes are removed."""
     data = request.data if isinstance(request.data, dict) else {}
     try:

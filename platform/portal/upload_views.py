@@ -12,6 +12,7 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from catalog.uploads.errors import UploadRefused
@@ -39,7 +40,7 @@ def _registration(post) -> Registration:
 
 
 @login_required
-def upload_page(request):
+def upload_page(request) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
         upload = request.FILES.get("file")

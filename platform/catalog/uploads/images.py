@@ -97,8 +97,10 @@ def _labels_of(archive: Archive, member: Member) -> dict[str, str]:
     folder = PurePosixPath(member.name).parent
     labels = {}
     for file, label in zip(frame[file_column], frame[label_column], strict=True):
-        path = (folder / file.strip().lstrip("./")).as_posix() if str(folder) != "." else file.strip().lstrip("./")
-        labels[path] = label.strip()
+        name = file.strip()
+        while name.startswith("./"):
+            name = name[2:]
+        labels[(folder / name).as_posix()] = label.strip()  # names are relative to labels.csv's folder
     return labels
 
 
