@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from api import views
+from api import uploads, views
 from api.token import LockoutObtainAuthToken
 
 app_name = "api"
@@ -19,6 +19,11 @@ urlpatterns = [
     path("versions/<int:pk>/archive.zip", views.version_archive, name="version-archive"),
     path("versions/<int:pk>/formats/<str:name>", views.version_format, name="version-format"),
     path("evaluations/<int:pk>/report.<str:kind>", views.evaluation_report, name="evaluation-report"),
+    path("uploads/", uploads.upload, name="upload"),
+    path("upload-sessions/", uploads.upload_sessions, name="upload-sessions"),
+    path("upload-sessions/<uuid:pk>/", uploads.upload_session, name="upload-session"),
+    path("upload-sessions/<uuid:pk>/check/", uploads.upload_session_check, name="upload-session-check"),
+    path("upload-sessions/<uuid:pk>/finish/", uploads.upload_session_finish, name="upload-session-finish"),
     path("", include(router.urls)),
     path("token/", LockoutObtainAuthToken.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -222,3 +224,31 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class UploadSession(models.Model):
+    """A chunked, resumable upload: its bytes gather in ``SYNTHREG_UPLOAD_DIR`` until it is finished
+    (checked, published, removed), abandoned or expired. It belongs to one user."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_sessions")
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=32)
+    size = models.BigIntegerField()
+    received = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    error = models.TextField(blank=True)
+    version = models.ForeignKey(DatasetVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"upload {self.pk} ({self.filename})"

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from portal import access_views, catalog_views, version_views, views
+from portal import access_views, catalog_views, upload_views, version_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", catalog_views.catalog, name="home"),
     path("datasets/", catalog_views.catalog, name="datasets"),
+    path("uploads/new/", upload_views.upload_page, name="upload"),
     path("datasets/<slug:slug>/", views.dataset_detail, name="dataset"),
     path("datasets/<slug:slug>/access/", access_views.access_request_page, name="access-request"),
     path("datasets/<slug:slug>/access/request/", access_views.access_request, name="access-request-submit"),
