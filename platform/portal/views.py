@@ -24,11 +24,12 @@ def dataset_detail(request, slug):
         if policy.is_known_to(request.user, dataset):
             return access_needed(request, dataset)
         raise Http404("No such dataset.")
-    versions = list(dataset.versions.select_related("generator", "job", "dataset")
+    versions = list(policy.visible_versions(request.user).filter(dataset=dataset)
+                    .select_related("generator", "job", "dataset")
                     .prefetch_related("evaluations", "parent_links__parent__dataset").order_by("-number"))
     evaluations.annotate(versions, request.user)
     mark_visible_jobs(versions, request.user)
-    board = leaderboard(dataset, policy.visible_datasets(request.user)) if dataset.kind == Dataset.Kind.REFERENCE else []
+    board = leaderboard(dataset, policy.visible_versions(request.user)) if dataset.kind == Dataset.Kind.REFERENCE else []
     reference = dataset.reference
     return render(request, "portal/dataset.html", {
         "dataset": dataset, "versions": versions, "leaderboard": board,
@@ -42,7 +43,7 @@ def dataset_detail(request, slug):
 
 def evaluation_detail(request, pk):
     evaluation = get_object_or_404(Evaluation.objects.select_related("version__dataset", "reference__dataset"), pk=pk)
-    if not policy.can_view(request.user, evaluation.version.dataset):
+    if not policy.can_view_version(request.user, evaluation.version):
         raise Http404("No such evaluation.")
     return render(request, "portal/evaluation.html", {
         "evaluation": evaluation, "results": evaluation.results,
@@ -149,7 +150,7 @@ def job_new(request):
 def version_evaluate(request, pk):
     """Queue an evaluation of one version against its dataset's reference."""
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
-    if not policy.can_view(request.user, version.dataset):
+    if not policy.can_view_version(request.user, version):
         raise Http404("No such version.")
     evaluations.annotate([version], request.user)
     if version.evaluating:  # a second click while one runs would only duplicate it
