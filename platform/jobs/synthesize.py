@@ -85,10 +85,10 @@ SCHEMA: dict[str, Any] = {
         "table": {"type": "string", "maxLength": 100, "description": TABLE.description},
         "method": {"enum": list(METHODS), "default": "marginal",
                    "description": "; ".join(f"{name}: {m.title}" for name, m in METHODS.items())},
-        "epsilon": {"type": "number", "exclusiveMinimum": 0, "maximum": 100,
+        "epsilon": {"type": "number", "minimum": 0.001, "maximum": 100,
                     "description": "Privacy budget the fit spends (DP methods only; booked on a restricted "
                                    "table's ledger)."},
-        "delta": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.001, "default": 1e-5,
+        "delta": {"type": "number", "minimum": 1e-12, "maximum": 0.001, "default": 1e-5,
                   "description": "DP delta (DP methods only)."},
         "rows": {"type": "integer", "minimum": 1, "maximum": MAX_ROWS,
                  "description": "Rows to sample (default: as many as the table has)."},

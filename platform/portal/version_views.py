@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from access import policy
+from access import gate, policy
 from catalog.models import DatasetVersion
 from jobs.visibility import visible_jobs
 from portal import evaluations, lineage_graph, samples
@@ -94,7 +94,7 @@ def version_detail(request, pk: int):
     children = (policy.visible_versions(request.user).filter(parent_links__parent=version)
                 .select_related("dataset").distinct())
     context = {
-        "version": version, "dataset": dataset, "downloadable": viewable,
+        "version": version, "dataset": dataset, "downloadable": viewable, "gate": gate.standing(version),
         "files": version.manifest.get("files", []), "children": children,
         "lineage": lineage_graph.render_svg(lineage_graph.build([version], request.user)),
         "evaluations": sorted(version.evaluations.all(), key=lambda e: e.created_at, reverse=True),

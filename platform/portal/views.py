@@ -12,7 +12,7 @@ from generators.params import ParameterError, fill_defaults
 from jobs import service
 from jobs.types import JobParameterError, JobTargetNotFound, get_job_type, submittable
 from jobs.visibility import visible_jobs
-from portal import evaluations, lineage_graph
+from portal import evaluations, gate_views, lineage_graph
 from portal.access_views import access_needed
 from portal.schema_form import fields_for, read_values
 from portal.version_views import mark_visible_jobs
@@ -38,6 +38,7 @@ def dataset_detail(request, slug):
         "reference_requestable": reference is not None and policy.can_request_access(request.user, reference),
         "lineage": lineage_graph.render_svg(lineage_graph.build(versions[:8], request.user)),
         "access_requests": requests.pending_for(request.user, dataset),
+        **gate_views.dataset_context(dataset, request.user),
     })
 
 

@@ -21,7 +21,9 @@ PUBLIC_VIEWS = {"api:token", "api:api-root", "api:schema", "api:docs", "api:redo
                 "portal:generators", "portal:generator"}
 WRITE_VIEWS = {"api:token": "post", "api:job-cancel": "post", "portal:job-cancel": "post",
                "portal:version-evaluate": "post", "api:generator-generate": "post",
-               "portal:access-request-submit": "post", "portal:access-decide": "post"}
+               "portal:access-request-submit": "post", "portal:access-decide": "post",
+               "api:dataset-publish": "post", "api:version-override": "post", "portal:dataset-publish": "post",
+               "portal:version-override": "post"}
 
 
 def route_names() -> set[str]:
@@ -55,6 +57,12 @@ def private_world(user, django_user_model):
         "api:dataset-detail": {"slug": dataset.slug},
         "api:dataset-leaderboard": {"slug": reference.slug},
         "api:dataset-versions": {"slug": dataset.slug},
+        "api:dataset-publish": {"slug": dataset.slug},
+        "api:dataset-ledger": {"slug": reference.slug},
+        "api:dataset-audit": {"slug": dataset.slug},
+        "api:version-override": {"pk": version.pk},
+        "portal:dataset-publish": {"slug": dataset.slug},
+        "portal:version-override": {"pk": version.pk},
         "api:version-detail": {"pk": version.pk},
         "api:generator-detail": {"slug": "digits"},
         "api:generator-generate": {"slug": "digits"},
