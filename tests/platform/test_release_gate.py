@@ -3,7 +3,11 @@ passes the reference's thresholds. A "synthesizer" that copies real rows is held
 named, on every route; publishing is refused naming it; an administrator's override is audited, shown
 with the version, and then publishing is allowed. `inconclusive` needs an override too."""
 
+import io
+import json
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -123,9 +127,18 @@ def test_inconclusive_needs_an_override_and_pass_releases(api, user, reference, 
     refused = api.post(f"/api/datasets/{dataset.slug}/publish/", {"access": "public"}, format="json")
     assert refused.status_code == 400 and "inconclusive" in refused.json()["access"][0]
     assert "dcr_share" in refused.json()["access"][0]
-    assert admin.post(f"/api/versions/{version.pk}/override/", {"reason": "checked by hand"},
-                      format="json").status_code == 200
-    assert api.post(f"/api/datasets/{dataset.slug}/publish/", {"access": "public"}, format="json").status_code == 200
+    # The command line says the same, and overrides the same way (audited).
+    with pytest.raises(CommandError, match="inconclusive"):
+        call_command("publish", dataset.slug, "--public")
+    with pytest.raises(CommandError, match="administrator"):
+        call_command("gate", str(version.pk), "--override", "--reason", "mine", "--by", "alice")
+    out = io.StringIO()
+    call_command("gate", str(version.pk), "--override", "--reason", "checked by hand", "--by", "root", stdout=out)
+    assert json.loads(out.getvalue())["state"] == "overridden"
+    assert AuditEvent.objects.get(action="gate-override").details["verdict"] == "inconclusive"
+    call_command("publish", dataset.slug, "--public", stdout=io.StringIO())
+    dataset.refresh_from_db()
+    assert dataset.access == "public"
 
     # A pass releases a held version by itself; a later failure holds it again.
     second = publish_table(dataset, noise_table(seed=4), "v2", parents=[(reference.latest_ready_version(), "fitted-on")])
