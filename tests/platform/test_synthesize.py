@@ -21,6 +21,7 @@ from jobs import service
 from jobs.models import Job
 from tests.conftest import wait_for
 from tests.support.tables import publish_table, real_table
+from tests.support.workers import kill_group
 
 ROWS = 300
 METADATA = {"columns": [{"name": name, "kind": "numeric", "lower": -5, "upper": 5} for name in "abc"]
@@ -50,7 +51,7 @@ def _stored_files() -> set[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_dp_synthesize_job_books_its_epsilon_and_stores_the_accountants(api, budgeted, redis_broker, start_worker):
-    start_worker(redis_broker)
+    worker = start_worker(redis_broker)
     response = api.post("/api/jobs/", {"type": "synthesize", "parameters": {
         "table": "real-people", "method": "marginal", "epsilon": 2.0, "rows": 250, "seed": 3,
         "metadata": METADATA}}, format="json")
@@ -100,6 +101,7 @@ def test_a_dp_synthesize_job_books_its_epsilon_and_stores_the_accountants(api, b
     evaluate = Job.objects.get(type="evaluate", parameters__version=version.pk)
     assert evaluate.parameters["reference"] == budgeted.slug
     service.cancel(evaluate)
+    kill_group(worker)  # it may have started the evaluation; a warm shutdown would wait for it
 
 
 @pytest.mark.django_db
@@ -150,3 +152,12 @@ def test_the_schema_is_built_from_the_method_declarations(api):
     body = schema["paths"]["/api/jobs/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     variants = {v["properties"]["type"]["enum"][0]: v["properties"]["parameters"] for v in body["oneOf"]}
     assert variants["synthesize"] == json.loads(json.dumps(SCHEMA))
+
+
+@pytest.mark.django_db
+def test_the_portal_offers_a_synthesize_form_from_the_same_declaration(client, user, budgeted):
+    client.force_login(user)
+    page = client.get("/jobs/new/synthesize/").content.decode()
+    assert all(f'name="p.options.{name}"' in page for name in ("epochs", "fine_bins", "max_grad_norm"))
+    assert all(f"<option>{method}</option>" in page or f"<option selected>{method}</option>" in page
+               for method in ("copula", "copula-dp", "marginal", "tvae", "tvae-dp"))
