@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from django.conf import settings
 
+from access import ledger
 from access.models import Grant, PrivacySpend
 from catalog import storage
 from catalog.models import Dataset, DatasetVersion
@@ -161,3 +162,30 @@ def test_the_portal_offers_a_synthesize_form_from_the_same_declaration(client, u
     assert all(f'name="p.options.{name}"' in page for name in ("epochs", "fine_bins", "max_grad_norm"))
     assert all(f"<option>{method}</option>" in page or f"<option selected>{method}</option>" in page
                for method in ("copula", "copula-dp", "marginal", "tvae", "tvae-dp"))
+
+
+
+@pytest.mark.django_db
+def test_the_ledger_keeps_the_accountants_epsilon_when_it_is_below_the_booking(client, user, budgeted):
+    """DP-SGD's accountant may report less than was booked (opacus' own figure is checked against its
+    accountants in tests/generators/test_tabular_privacy.py); the ledger is lowered to it, never raised."""
+    job = service.submit(user, "synthesize", {"table": "real-people", "method": "marginal", "epsilon": 2.0,
+                                              "metadata": METADATA})
+    ledger.settle(job, 2.5)
+    assert PrivacySpend.objects.get(job=job).epsilon == 2.0
+    ledger.settle(job, 1.75)
+    assert PrivacySpend.objects.get(job=job).epsilon == 1.75
+    assert api_ledger(user, budgeted)["remaining"] == pytest.approx(3.0 - 1.75)
+    client.force_login(user)
+    page = client.get("/datasets/real-people/").content.decode()
+    assert "Privacy ledger" in page and "remaining 1.250" in page and "synthesize" in page
+
+
+def api_ledger(user, dataset) -> dict:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    answer = client.get(f"/api/datasets/{dataset.slug}/ledger/").json()
+    assert [s["epsilon"] for s in answer["spends"]] == [s.epsilon for s in dataset.privacy_spends.all()]
+    return answer
