@@ -50,6 +50,9 @@ def dataset_publish(request, slug: str):
             messages.error(request, f"grant: no user {name[:150]!r}")
             return redirect(dataset)
     access = "public" if request.POST.get("access") == "public" else None
+    if access is None and grantee is None:
+        messages.error(request, "access: choose Make public, or name a user to share with")
+        return redirect(dataset)
     try:
         gate.publish(dataset, request.user, access=access, grantee=grantee)
     except gate.GateRefused as exc:

@@ -118,7 +118,7 @@ def test_a_copy_of_real_rows_is_held_with_the_failing_metric_named_and_an_overri
     assert [e["action"] for e in trail][:2] == ["publish", "gate-override"]
 
 
-def test_inconclusive_needs_an_override_and_pass_releases(api, user, reference, admin):
+def test_inconclusive_needs_an_override_and_pass_releases(api, client, user, reference, admin):
     dataset = Dataset.objects.create(slug="alice-small", title="Small", modality="tabular", kind="synthetic",
                                      access="private", owner=user, reference=reference)
     version = publish_table(dataset, noise_table(), "v1", parents=[(reference.latest_ready_version(), "fitted-on")])
@@ -127,7 +127,12 @@ def test_inconclusive_needs_an_override_and_pass_releases(api, user, reference, 
     refused = api.post(f"/api/datasets/{dataset.slug}/publish/", {"access": "public"}, format="json")
     assert refused.status_code == 400 and "inconclusive" in refused.json()["access"][0]
     assert "dcr_share" in refused.json()["access"][0]
-    # The command line says the same, and overrides the same way (audited).
+    # So do the portal's Publish form and the command line; the command line overrides too (audited).
+    client.force_login(user)
+    answer = client.post(reverse("portal:dataset-publish", args=[dataset.slug]), {"access": "public"}, follow=True)
+    assert "inconclusive" in answer.content.decode()
+    dataset.refresh_from_db()
+    assert dataset.access == "private"
     with pytest.raises(CommandError, match="inconclusive"):
         call_command("publish", dataset.slug, "--public")
     with pytest.raises(CommandError, match="administrator"):
