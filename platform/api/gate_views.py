@@ -8,13 +8,14 @@ from django.db.models import Q
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from access import gate, ledger, policy
 from access.models import AuditEvent
+from api.parsers import GuardedJSONParser
 from api.serializers import DatasetSerializer, VersionSerializer
 from catalog.models import Dataset, DatasetVersion
 
@@ -74,6 +75,7 @@ def _refused(exc: gate.GateRefused) -> ValidationError:
     description="The release gate holds a version: the message and `failing` name the failing metrics.")})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
+@parser_classes([GuardedJSONParser])
 def dataset_publish(request, slug: str):
     """Make a dataset public, or share it with a user: refused while the release gate holds one of its
     versions (a version made from restricted data whose evaluation has not passed). Owner or staff."""
@@ -102,6 +104,7 @@ def dataset_publish(request, slug: str):
     description="The version is not held, or no reason was given.")})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
+@parser_classes([GuardedJSONParser])
 def version_override(request, pk: int):
     """Release a version the gate holds (administrators only); writes an audit record shown with the version."""
     version = DatasetVersion.objects.select_related("dataset").filter(pk=pk).first()

@@ -124,8 +124,8 @@ def _metadata(params: dict[str, Any], table: DatasetVersion) -> dict[str, Any] |
 
 
 def prepare(user, params: dict[str, Any], inputs: dict[str, DatasetVersion]) -> PreparedJob:
-    # Lazy for cost: generators.tabular imports torch and opacus; only its schema check is needed here.
-    from generators.tabular import Metadata
+    # Only the schema module: generators.tabular itself imports torch, which the web process needs not.
+    from generators.tabular.metadata import Metadata
 
     table = inputs["table"]
     method = METHODS[params["method"]]
