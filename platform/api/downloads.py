@@ -23,9 +23,9 @@ from catalog.models import DatasetVersion
 
 
 def _check_download(request, version: DatasetVersion, path: str) -> None:
-    if not policy.can_view(request.user, version.dataset):
+    if not policy.can_view_version(request.user, version):
         raise Http404("No such version.")
-    if not policy.can_download(request.user, version.dataset):
+    if not policy.can_download_version(request.user, version):
         policy.audit(request.user, "denied", str(version), path=path)
         raise PermissionDenied(
             f"{version.dataset.slug} is restricted real data: it can be used by jobs on the platform "
@@ -201,7 +201,7 @@ REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; fram
 
 
 def report_response(request, evaluation, kind: str) -> FileResponse:
-    if not policy.can_view(request.user, evaluation.version.dataset):
+    if not policy.can_view_version(request.user, evaluation.version):
         raise Http404("No such evaluation.")
     if kind not in REPORT_TYPES or kind not in evaluation.report_files:
         raise Http404(f"No {kind} report; available: {', '.join(sorted(evaluation.report_files))}.")

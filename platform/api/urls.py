@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from api import uploads, views
+from api import gate_views, uploads, views
 from api.token import LockoutObtainAuthToken
 
 app_name = "api"
@@ -24,6 +24,10 @@ urlpatterns = [
     path("upload-sessions/<uuid:pk>/", uploads.upload_session, name="upload-session"),
     path("upload-sessions/<uuid:pk>/check/", uploads.upload_session_check, name="upload-session-check"),
     path("upload-sessions/<uuid:pk>/finish/", uploads.upload_session_finish, name="upload-session-finish"),
+    path("datasets/<slug:slug>/publish/", gate_views.dataset_publish, name="dataset-publish"),
+    path("datasets/<slug:slug>/ledger/", gate_views.dataset_ledger, name="dataset-ledger"),
+    path("datasets/<slug:slug>/audit/", gate_views.dataset_audit, name="dataset-audit"),
+    path("versions/<int:pk>/override/", gate_views.version_override, name="version-override"),
     path("", include(router.urls)),
     path("token/", LockoutObtainAuthToken.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -147,10 +147,20 @@ class DatasetVersionQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
+class Gate(models.TextChoices):
+    """A version's standing with the release gate (a plain value: it changes after the version is ready)."""
+
+    NONE = "", "not gated (made from no restricted data)"
+    HELD = "held", "held: private to its owner until its evaluation passes"
+    PASSED = "passed", "released: its evaluation passed the reference's thresholds"
+    OVERRIDDEN = "overridden", "released by an administrator's audited override"
+
+
 class DatasetVersion(models.Model):
     """One immutable version. Rows turn ``ready`` only after the manifest is written."""
 
     objects = DatasetVersionQuerySet.as_manager()
+    Gate = Gate
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -173,6 +183,9 @@ class DatasetVersion(models.Model):
     parameters = models.JSONField(default=dict, blank=True)
     seed = models.BigIntegerField(null=True, blank=True)
     code_revision = models.CharField(max_length=64, blank=True)
+    # The release gate (access/gate.py): a version fitted on, tuned on or refined from restricted
+    # data is born "held" (owner and staff only) until its evaluation passes or an admin overrides.
+    gate = models.CharField(max_length=16, choices=Gate.choices, default=Gate.NONE, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import access_views, catalog_views, upload_views, version_views, views
+from portal import access_views, catalog_views, gate_views, upload_views, version_views, views
 
 app_name = "portal"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("datasets/<slug:slug>/access/", access_views.access_request_page, name="access-request"),
     path("datasets/<slug:slug>/access/request/", access_views.access_request, name="access-request-submit"),
     path("access-requests/<int:pk>/decide/", access_views.access_decide, name="access-decide"),
+    path("datasets/<slug:slug>/publish/", gate_views.dataset_publish, name="dataset-publish"),
+    path("versions/<int:pk>/override/", gate_views.version_override, name="version-override"),
     path("generators/", catalog_views.generator_list, name="generators"),
     path("generators/<slug:slug>/", catalog_views.generator_detail, name="generator"),
     path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),

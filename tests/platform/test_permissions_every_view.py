@@ -34,7 +34,9 @@ WRITE_VIEWS = {"api:token": "post", "api:job-cancel": "post", "portal:job-cancel
                "portal:version-evaluate": "post", "api:generator-generate": "post",
                "portal:access-request-submit": "post", "portal:access-decide": "post",
                "api:upload": "post", "api:upload-sessions": "post", "api:upload-session": "put",
-               "api:upload-session-check": "post", "api:upload-session-finish": "post"}
+               "api:upload-session-check": "post", "api:upload-session-finish": "post",
+               "api:dataset-publish": "post", "api:version-override": "post", "portal:dataset-publish": "post",
+               "portal:version-override": "post"}
 # Anyone logged in may start an upload of their own: an empty one is refused (400), naming the field.
 OPEN_WRITES = {"api:generator-generate": (201, 401, 403), "api:upload": (400, 401, 403),
                "api:upload-sessions": (400, 401, 403)}
@@ -74,6 +76,12 @@ def private_world(user, django_user_model):
         "api:dataset-detail": {"slug": dataset.slug},
         "api:dataset-leaderboard": {"slug": reference.slug},
         "api:dataset-versions": {"slug": dataset.slug},
+        "api:dataset-publish": {"slug": dataset.slug},
+        "api:dataset-ledger": {"slug": reference.slug},
+        "api:dataset-audit": {"slug": dataset.slug},
+        "api:version-override": {"pk": version.pk},
+        "portal:dataset-publish": {"slug": dataset.slug},
+        "portal:version-override": {"pk": version.pk},
         "api:version-detail": {"pk": version.pk},
         "api:generator-detail": {"slug": "digits"},
         "api:generator-generate": {"slug": "digits"},
