@@ -38,7 +38,7 @@ DEFAULT_TARGET = "sklearn-digits"
 # report.json, .html and .pdf with a few figures.
 REPORT_BYTES = 2 * 10**6
 CLASSIFIER = "source_only"  # the protocol CNN's plain recipe: baselines, and TSTR of refined images
-SAMPLE_COUNT = 16  # synthetic/refined pairs in the report's grid
+SAMPLE_COUNT = 8  # synthetic/refined pairs in the report's grid
 
 
 def source_input(relation: str) -> Input:
