@@ -162,14 +162,21 @@ def test_no_fit_of_a_job_is_handed_a_test_index(user, source, monkeypatch):
     protocols = []
     original = adapt.TargetProtocol.__post_init__
 
-    def record(self):
+    def record(self) -> None:
         original(self)
         protocols.append(self)
 
     monkeypatch.setattr(adapt.TargetProtocol, "__post_init__", record)
+    messages = []
+    progress = runner.JobRun.progress
+    monkeypatch.setattr(runner.JobRun, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(runner.JobRun, "progress", lambda self, f, m="": (messages.append(m), progress(self, f, m)))
     job = service.submit(user, "adapt", job_params("adapt"))
     runner.execute(str(job.pk))
     assert Job.objects.get(pk=job.pk).state == "succeeded"
+    # Progress names the fit, the epoch and its losses.
+    for fit in ("coral", "source_only", "target_only"):
+        assert any(m.startswith(f"{fit} epoch 2/2: loss_class ") for m in messages), messages
     (protocol,) = protocols
     assert protocol.training_indices() == set(protocol.dev.tolist())
     assert not protocol.training_indices() & set(protocol.test.tolist())
@@ -220,6 +227,8 @@ def test_refine_job_publishes_a_refined_version_with_its_parents_labels_lineage_
     client.force_login(user)
     page = client.get(f"/versions/{version.pk}/")
     assert f"/api/versions/{version.pk}/job-report.html".encode() in page.content
+    # The lineage graph shows what it was refined from and fitted on.
+    assert b"rendered v1" in page.content and b"refined-from" in page.content and b"fitted-on" in page.content
     kill_group(worker)  # its evaluation is left undone: no need to wait for it
 
 
@@ -230,9 +239,9 @@ def test_a_killed_adapt_job_resumes_from_its_checkpoint_and_publishes_a_model(
     slow = {"epochs": 3, "steps_per_epoch": 40, "batch_size": 32}
     job = service.submit(user, "adapt", job_params("adapt", params=slow, baselines=False))
     state = Checkpoint(job).folder / "method" / "checkpoint.json"
+    # Killed once the first epoch is saved: two epochs, the scoring and the report are still to come.
     wait_for(state.exists, message="the first epoch's checkpoint")
-    running = Job.objects.get(pk=job.pk)
-    assert running.state == "running" and "coral epoch 1/3" in running.progress_message
+    assert Job.objects.get(pk=job.pk).state == "running"
     kill_group(worker)  # SIGKILL the worker and its pool mid-run
     worker = start_worker(redis_broker, env=ONE_THREAD)
 
