@@ -13,11 +13,10 @@ from typing import Any
 
 from django.utils.text import slugify
 
-from catalog import storage
 from catalog.models import Dataset, DatasetVersion, VersionParent
 from generators.adapt import api as adapt
 from jobs import syn2real
-from jobs.outputs import publish, write_model
+from jobs.outputs import write_model
 from jobs.types import JobType, Output, PreparedJob, Sizing
 
 SOURCE = syn2real.source_input(VersionParent.Relation.FITTED_ON)
@@ -76,16 +75,7 @@ def run(job_run) -> None:
                     {"version": str(pair.target_version), "relation": TARGET.relation}],
     }
     write_model(folder, {k: v.detach().cpu().numpy() for k, v in model.network.state_dict().items()}, card)
-    prefix, report_files = syn2real.store_report(job_run, job.dataset, report)
-    summary = {"report": report_files, "method": params["method"], "gap_closed": results["gap_closed"],
-               "test_accuracy": method_row["test_accuracy"], "resumed": stages.resumed}
-    try:
-        publish(job_run, samples=1, staging=folder, summary=summary, parameters=params, seed=params["seed"],
-                format="model/1")
-    except BaseException:
-        storage.remove_tree(prefix)
-        raise
-
+    syn2real.publish_with_report(job_run, folder, report, stages, method_row, samples=1, format="model/1")
 
 ADAPT = JobType(
     name="adapt",

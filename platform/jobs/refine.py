@@ -15,13 +15,11 @@ from typing import Any
 import numpy as np
 from django.utils.text import slugify
 
-from catalog import storage
 from catalog.models import Dataset, DatasetVersion, VersionParent
 from catalog.previews import write_preview
 from generators.adapt import api as adapt
 from generators.refine import api as refine
 from jobs import syn2real
-from jobs.outputs import publish
 from jobs.types import JobType, Output, PreparedJob, Sizing
 
 SOURCE = syn2real.source_input(VersionParent.Relation.REFINED_FROM)
@@ -96,16 +94,8 @@ def run(job_run) -> None:
     folder = job_run.staging / "version"
     _write_refined(folder, pair, refined_images)
     preview = write_preview(folder)
-    prefix, report_files = syn2real.store_report(job_run, job.dataset, report)
-    summary = {"report": report_files, "method": params["method"], "gap_closed": results["gap_closed"],
-               "test_accuracy": method_row["test_accuracy"], "resumed": stages.resumed}
-    try:
-        publish(job_run, samples=len(labels), staging=folder, summary=summary, preview=preview,
-                parameters=params, seed=params["seed"], format="images/1")
-    except BaseException:
-        storage.remove_tree(prefix)
-        raise
-
+    syn2real.publish_with_report(job_run, folder, report, stages, method_row, samples=len(labels),
+                                 format="images/1", preview=preview)
 
 REFINE = JobType(
     name="refine",

@@ -31,6 +31,7 @@ from generators.adapt.api import SELECTORS
 from generators.adapt.protocol import DIGITS_VALUE_MAX, TargetProtocol, gap_closed, small_cnn
 from generators.params import ParameterError, validate_params
 from generators.spec import Estimate
+from jobs.outputs import publish
 from jobs.resolve import input_version, target_dataset
 from jobs.types import Input, JobParameterError, Sizing
 
@@ -200,10 +201,13 @@ class Stages:
 
 def score(result: adapt.FitResult, protocol: TargetProtocol, name: str, *, predict=None) -> dict[str, Any]:
     """The test-half accuracy of the chosen checkpoint and, beside it, of every epoch's snapshot
-    (after training: the best on test is reported, never used to choose)."""
+    (after training: the best on test is reported, never used to choose). With ``predict`` (the
+    model behind another map), only the chosen checkpoint's."""
     model = result.model
     row: dict[str, Any] = {"name": name, "selected_epoch": result.selected_epoch,
                            "test_accuracy": protocol.evaluate(predict or model.predict)}
+    if predict is not None:
+        return row
     per_epoch = []
     for snapshot in result.snapshots:
         network = small_cnn(model.side).to(next(model.network.parameters()).device)
@@ -266,9 +270,24 @@ def build_report(job_type: str, job, pair: Pair, output: str, results: dict[str,
     return report
 
 
-def store_report(job_run, dataset: Dataset, report: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    """Write the report (JSON, HTML, PDF) under its own prefix; returns it and the file paths.
-    The caller removes the prefix again if its output is not published."""
+def publish_with_report(job_run, folder: Path, report: dict[str, Any], stages: Stages, method_row: dict[str, Any],
+                        *, samples: int, format: str, preview: str | None = None) -> DatasetVersion:
+    """Store the report under its own prefix, then publish ``folder`` as the job's version with the
+    report's paths and headline figures in its summary; the report goes again if publishing fails."""
+    params = job_run.job.parameters
+    prefix, report_files = _store_report(job_run, report)
+    summary = {"report": report_files, "method": params["method"], "gap_closed": report["results"]["gap_closed"],
+               "test_accuracy": method_row["test_accuracy"], "resumed": stages.resumed}
+    try:
+        return publish(job_run, samples=samples, staging=folder, summary=summary, preview=preview,
+                       parameters=params, seed=params["seed"], format=format)
+    except BaseException:
+        storage.remove_tree(prefix)
+        raise
+
+
+def _store_report(job_run, report: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """Write the report (JSON, HTML, PDF) under its own prefix; returns it and the file paths."""
     # Lazy for cost: the evaluation library loads matplotlib; only workers need it.
     from evaluation import adaptation
 
@@ -277,6 +296,6 @@ def store_report(job_run, dataset: Dataset, report: dict[str, Any]) -> tuple[str
     (folder / "report.json").write_text(json.dumps(report, indent=1))
     (folder / "report.html").write_text(adaptation.render_html(report))
     adaptation.render_pdf(report, folder / "report.pdf")
-    prefix = f"{dataset.slug}/{job_run.job.pk}-report"
+    prefix = f"{job_run.job.dataset.slug}/{job_run.job.pk}-report"
     storage.publish_tree(folder, prefix, storage.build_manifest(folder))
     return prefix, {kind: f"{prefix}/report.{kind}" for kind in ("json", "html", "pdf")}
