@@ -240,7 +240,7 @@ def test_refine_job_publishes_a_refined_version_with_its_parents_labels_lineage_
 
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_adapt_job_resumes_from_its_checkpoint_and_publishes_a_model(
-        redis_broker, api, user, source, real, start_worker, other_user):
+        redis_broker, api, client, user, source, real, start_worker, other_user):
     worker = start_worker(redis_broker, env=ONE_THREAD)
     slow = {"epochs": 3, "steps_per_epoch": 40, "batch_size": 32}
     job = service.submit(user, "adapt", job_params("adapt", params=slow, baselines=False))
@@ -279,5 +279,10 @@ def test_a_killed_adapt_job_resumes_from_its_checkpoint_and_publishes_a_model(
     protocol = adapt.TargetProtocol(REAL.images, REAL.target)
     assert protocol.evaluate(model.predict) == card["results"]["rows"][0]["test_accuracy"]
 
+    # In the catalog, with its lineage; private to its owner.
+    assert version.dataset.slug.encode() in api.get("/api/datasets/").content
+    client.force_login(user)
+    page = client.get(f"/versions/{version.pk}/")
+    assert b"rendered v1" in page.content and b"tuned-on" in page.content
     api.force_authenticate(other_user)
     assert api.get(f"/api/versions/{version.pk}/").status_code == 404
