@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -88,17 +89,23 @@ def _method_params(method_schema, method: str, params: Any, field: str) -> dict[
         raise JobParameterError(f"parameters.{field}.{exc.field}", exc.message) from None
 
 
-def _image_shape(version: DatasetVersion, field: str, labelled: bool) -> tuple[int, int]:
-    """(H, W) of a version's single-channel images; refuses one without labels or of mixed sizes."""
-    shapes = array_shapes(version)
+def _image_shape(version: DatasetVersion, field: str) -> tuple[int, int]:
+    """(H, W) of a version's single-channel labelled images (the target's labels score the test
+    half); refuses one without labels or of mixed sizes."""
+    try:
+        shapes = array_shapes(version)
+    except (zipfile.BadZipFile, ValueError, OSError):  # a version published without a format check
+        raise JobParameterError(field, f"{version}: its NPZ files cannot be read as arrays") from None
+    if not shapes:
+        raise JobParameterError(field, f"{version} holds no NPZ file of images")
     sizes = set()
     for path, arrays in shapes.items():
         images = arrays.get("images")
         if images is None or len(images) != 3:
             raise JobParameterError(field, f"{version}: {path} holds no N x H x W images "
                                            f"(single-channel images are needed)")
-        if labelled and arrays.get("labels") != images[:1]:
-            raise JobParameterError(field, f"{version}: {path} has no label per image; a labelled source is needed")
+        if arrays.get("labels") != images[:1]:
+            raise JobParameterError(field, f"{version}: {path} has no label per image; labelled images are needed")
         sizes.add(images[1:])
     if len(sizes) != 1:
         raise JobParameterError(field, f"{version} holds images of {len(sizes)} sizes; one size is needed")
@@ -118,8 +125,8 @@ def prepare_pair(user, params: dict[str, Any], inputs: dict[str, DatasetVersion]
                   "classifier_params": _method_params(adapt.method_schema, CLASSIFIER,
                                                       params["classifier_params"], "classifier_params")}
     source, target = inputs["source"], inputs["target"]
-    source_shape = _image_shape(source, "parameters.source", labelled=True)
-    target_shape = _image_shape(target, "parameters.target", labelled=True)
+    source_shape = _image_shape(source, "parameters.source")
+    target_shape = _image_shape(target, "parameters.target")
     if source_shape != target_shape:
         raise JobParameterError("parameters.target", f"{target.dataset.slug} holds {target_shape[0]}x{target_shape[1]} "
                                 f"images; {source} holds {source_shape[0]}x{source_shape[1]}: they must match")
