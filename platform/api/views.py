@@ -92,7 +92,16 @@ class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
 def evaluation_report(request, pk: int, kind: str):
     """The evaluation's report as HTML or PDF."""
     evaluation = get_object_or_404(Evaluation.objects.select_related("version__dataset"), pk=pk)
-    return report_response(request, evaluation, kind)
+    return report_response(request, evaluation.version, evaluation.report_files, kind)
+
+
+@extend_schema(responses={(200, "text/html"): bytes, (200, "application/pdf"): bytes})
+@api_view(["GET"])
+@permission_classes([AllowAny])  # the access policy decides, per dataset
+def version_job_report(request, pk: int, kind: str):
+    """The report of the job that made the version (refine, adapt) as HTML or PDF."""
+    version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
+    return report_response(request, version, version.summary.get("report") or {}, kind)
 
 
 RESTRICTED = OpenApiResponse(description="The dataset is restricted real data: never downloadable.")

@@ -11,7 +11,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from access.models import AccessRequest
-from catalog.models import Dataset, Evaluation
+from catalog.models import Dataset, DatasetVersion, Evaluation
 from catalog.uploads import sessions
 from catalog.uploads.register import Registration, register
 from jobs import service
@@ -61,6 +61,8 @@ def private_world(user, django_user_model):
     dataset = Dataset.objects.create(slug="alice-secret", title="Alice secret", modality="tabular",
                                      kind="synthetic", access="private", owner=user, reference=reference)
     version = publish_table(dataset, noise_table(seed=3), "v1")
+    # A job report (refine, adapt) beside it, as its owner would read it.
+    DatasetVersion.objects.filter(pk=version.pk).update(summary={"report": {"html": "alice-secret/v1/data.parquet"}})
     evaluation = Evaluation.objects.create(version=version, reference=real_version, results={"x": 1},
                                            report_files={"html": "alice-secret/v1/data.parquet"})
     job = service.submit(user, "generate", {"generator": "digits", "dataset": "alice-secret-2"})
@@ -73,6 +75,7 @@ def private_world(user, django_user_model):
         "api:version-archive": {"pk": version.pk},
         "api:version-format": {"pk": version.pk, "name": "parquet"},
         "api:evaluation-report": {"pk": evaluation.pk, "kind": "html"},
+        "api:version-job-report": {"pk": version.pk, "kind": "html"},
         "api:dataset-detail": {"slug": dataset.slug},
         "api:dataset-leaderboard": {"slug": reference.slug},
         "api:dataset-versions": {"slug": dataset.slug},
