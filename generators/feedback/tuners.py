@@ -217,7 +217,22 @@ def tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarray
          checkpoint: Checkpoint | None = None,
          resume: tuple[dict[str, np.ndarray], dict[str, Any]] | None = None) -> TuneResult:
     """Run ``tuner`` (one of :data:`TUNERS`) from ``start`` (default: the generic start) and return
-    the chosen configuration with every iteration's record. ``resume``: a state ``checkpoint`` saved."""
+    the chosen configuration with every iteration's record. ``resume``: a state ``checkpoint`` saved.
+
+    Torch runs on one thread meanwhile: the models are tiny, and a thread count changes float
+    rounding, so the same seed gives the same run in a worker and in a test, resumed or not."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _tune(tuner, space, real, start=start, budget=budget, seed=seed, progress=progress,
+                     checkpoint=checkpoint, resume=resume)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarray | None,
+          budget: Budget | None, seed: int, progress: Progress, checkpoint: Checkpoint | None,
+          resume: tuple[dict[str, np.ndarray], dict[str, Any]] | None) -> TuneResult:
     if tuner not in TUNERS:
         raise ValueError(f"unknown tuner {tuner!r}; known: {', '.join(TUNERS)}")
     budget = budget or Budget()
