@@ -1,6 +1,6 @@
-"""The `tune` job end to end on a real worker: a preset, a rendered dataset with tuned-on lineage
-and a report; a killed worker's delivery resumes from the checkpoint and ends as an uninterrupted
-run would; bad parameters are refused naming the field, creating nothing."""
+"""The `tune` job end to end on a real worker: a killed worker's delivery resumes from the checkpoint
+and ends as an uninterrupted run would, with a preset, a rendered dataset with tuned-on lineage and
+a report; bad parameters are refused naming the field, creating nothing."""
 
 import io
 import os
@@ -38,51 +38,23 @@ def finished(job_id):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_tune_job_registers_a_preset_renders_a_dataset_and_keeps_a_report(
+def test_a_killed_tune_job_resumes_and_ends_with_a_preset_a_dataset_and_a_report(
         api, user, digits_reference, redis_broker, start_worker):
+    # One worker for both halves: the kill and resume, then what the finished job left.
     start_worker(redis_broker)
-    response = api.post("/api/jobs/", {"type": "tune", "parameters": {**TINY, "preset": "my-tuned"}}, format="json")
-    assert response.status_code == 201, response.content
-    job = wait_for(lambda: finished(response.json()["id"]), message="the tune job to finish")
-    assert job.state == Job.State.SUCCEEDED, job.error
-
-    assert [entry["iteration"] for entry in job.result["iterations"]] == [0, 1, 2]
-    assert all({"parameters", "objective", "dev_accuracy"} <= set(e) for e in job.result["iterations"])
-    real = digits_reference.latest_ready_version()
-    preset = GeneratorPreset.objects.get(name="my-tuned")
-    assert (preset.generator.slug, preset.owner, preset.created_by_id, preset.tuned_on) == ("digits", user, job.pk, real)
-    version = DatasetVersion.objects.get(job=job)
-    assert version.samples == 100 and version.dataset.access == "private"
-    assert [(p.parent, p.relation) for p in version.parent_links.all()] == [(real, "tuned-on")]
-    # The rendered version is evaluated automatically, like any generated one.
-    assert Job.objects.filter(type="evaluate", parameters__version=version.pk).exists()
-    files = storage.dataset_storage()
-    with files.open(job.result["report"]["html"]) as fh:
-        html = fh.read().decode()
-    assert html.count("<svg") == 2 and "<img" not in html and "data:image" not in html
-    # The preset is usable: a generate job from it renders with its parameters.
-    response = api.post("/api/jobs/", {"type": "generate", "parameters": {
-        "generator": "digits", "preset": "my-tuned", "params": {"n": 50}}}, format="json")
-    assert response.status_code == 201, response.content
-    assert Job.objects.get(pk=response.json()["id"]).parameters["params"]["slant"] == preset.parameters["slant"]
-
-
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
-def test_a_killed_tune_job_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_run(
-        api, user, digits_reference, redis_broker, start_worker):
-    start_worker(redis_broker)
-    parameters = {**TINY, "iterations": 10, "tuner": "vadra"}
+    parameters = {**TINY, "iterations": 10, "tuner": "vadra", "preset": "my-tuned"}
     response = api.post("/api/jobs/", {"type": "tune", "parameters": parameters}, format="json")
     assert response.status_code == 201, response.content
     running = wait_for(lambda: Job.objects.filter(pk=response.json()["id"], state="running",
                                                   result__iterations__2__isnull=False).first(),
-                       message="three iterations to be checkpointed")
+                       message="three iterations to be checkpointed (live in the job's result)")
     os.kill(int(running.worker.rsplit(":", 1)[1]), signal.SIGKILL)
 
     job = wait_for(lambda: finished(running.pk), message="the resumed job to finish")
     assert job.state == Job.State.SUCCEEDED, job.error
     assert job.attempts == 2 and job.result["resumed_at_iteration"] >= 3
+    assert [entry["iteration"] for entry in job.result["iterations"]] == list(range(11))
+    assert all({"parameters", "objective", "dev_accuracy"} <= set(e) for e in job.result["iterations"])
     # The same run, uninterrupted, in this process.
     protocol = TargetProtocol.digits()
     images, labels = protocol.dev_labelled()
@@ -92,6 +64,24 @@ def test_a_killed_tune_job_resumes_from_its_checkpoint_and_ends_as_an_uninterrup
     np.testing.assert_allclose([e["objective"] for e in job.result["iterations"]],
                                [e["objective"] for e in whole.history], rtol=1e-5)
     assert job.result["moved"] == pytest.approx(whole.moved)
+
+    real = digits_reference.latest_ready_version()
+    preset = GeneratorPreset.objects.get(name="my-tuned")
+    assert (preset.generator.slug, preset.owner, preset.created_by_id, preset.tuned_on) == ("digits", user, job.pk, real)
+    assert preset.parameters == whole.parameters
+    version = DatasetVersion.objects.get(job=job)
+    assert version.samples == 100 and version.dataset.access == "private"
+    assert [(p.parent, p.relation) for p in version.parent_links.all()] == [(real, "tuned-on")]
+    # The rendered version is evaluated automatically, like any generated one.
+    assert Job.objects.filter(type="evaluate", parameters__version=version.pk).exists()
+    with storage.dataset_storage().open(job.result["report"]["html"]) as fh:
+        html = fh.read().decode()
+    assert html.count("<svg") == 2 and "<img" not in html and "data:image" not in html
+    # The preset is usable: a generate job from it starts from its parameters.
+    response = api.post("/api/jobs/", {"type": "generate", "parameters": {
+        "generator": "digits", "preset": "my-tuned", "params": {"n": 50}}}, format="json")
+    assert response.status_code == 201, response.content
+    assert Job.objects.get(pk=response.json()["id"]).parameters["params"]["width"] == preset.parameters["width"]
 
 
 @pytest.mark.django_db
