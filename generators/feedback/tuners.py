@@ -311,6 +311,6 @@ def _tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarra
         history=history, chosen_iteration=chosen,
         details={"budget": asdict(budget), "seed": seed, "space": space.describe(),
                  "start": space.distributions(start), "end": space.distributions(unit),
-                 "task_model": "64..D inputs, one 128-unit ReLU layer, Adam 3e-3, batch 64",
+                 "task_model": "flattened pixels, one 128-unit ReLU layer, Adam 3e-3, batch 64",
                  **objective.describe()},
     )
