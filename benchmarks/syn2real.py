@@ -36,16 +36,16 @@ TRAIN_STEPS = 2500
 BATCH = 128
 
 
-def train_cnn(images: np.ndarray, labels: np.ndarray, seed: int) -> nn.Module:
+def train_cnn(images: np.ndarray, labels: np.ndarray, seed: int, steps: int = TRAIN_STEPS) -> nn.Module:
     """The same recipe for every training set: a fixed number of Adam steps."""
     torch.manual_seed(seed)
     model = small_cnn()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=TRAIN_STEPS)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps)
     x, y = as_tensor(images), torch.as_tensor(labels, dtype=torch.int64)
     generator = torch.Generator().manual_seed(seed)
     model.train()
-    for _ in range(TRAIN_STEPS):
+    for _ in range(steps):
         pick = torch.randint(0, len(x), (BATCH,), generator=generator)
         loss = nn.functional.cross_entropy(model(x[pick]), y[pick])
         optimizer.zero_grad()

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from access.models import AccessRequest
 from catalog.models import Dataset, DatasetVersion, Evaluation
+from catalog.presets import register_preset
 from catalog.uploads import sessions
 from catalog.uploads.register import Registration, register
 from jobs import service
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC_VIEWS = {"api:token", "api:api-root", "api:schema", "api:docs", "api:redoc", "api:generator-list",
                 "api:generator-detail", "portal:home", "api:dataset-list", "api:version-list",
                 "api:evaluation-list", "api:job-list", "portal:jobs", "portal:job-new", "portal:datasets",
-                "portal:generators", "portal:generator", "portal:upload"}
+                "portal:generators", "portal:generator", "portal:upload", "api:generator-presets"}
 WRITE_VIEWS = {"api:token": "post", "api:job-cancel": "post", "portal:job-cancel": "post",
                "portal:version-evaluate": "post", "api:generator-generate": "post",
                "portal:access-request-submit": "post", "portal:access-decide": "post",
@@ -70,6 +71,7 @@ def private_world(user, django_user_model):
     uploaded = register(user, Registration(slug="alice-uploaded"), uploaded_file(), "people.csv", "table/1")
     upload_session = sessions.create(user, "more.csv", 100, "table/1")
     asked = AccessRequest.objects.create(dataset=reference, user=user)
+    register_preset("digits", "alice-secret-sevens", {"classes": [1, 7]}, user)  # private: hers alone
     return {
         "api:version-file": {"pk": version.pk, "path": "data.parquet"},
         "api:version-archive": {"pk": version.pk},
@@ -88,6 +90,7 @@ def private_world(user, django_user_model):
         "api:version-detail": {"pk": version.pk},
         "api:generator-detail": {"slug": "digits"},
         "api:generator-generate": {"slug": "digits"},
+        "api:generator-presets": {"slug": "digits"},
         "api:job-detail": {"pk": job.pk},
         "api:job-cancel": {"pk": job.pk},
         "api:evaluation-detail": {"pk": evaluation.pk},
