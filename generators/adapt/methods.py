@@ -188,12 +188,12 @@ class CORAL(Adaptation):
 class SelfTraining(Adaptation):
     name = "self_training"
     schema = training_schema(
-        epochs=6, steps_per_epoch=250, augment={**AUGMENT, "default": "weak"},
+        epochs=12, steps_per_epoch=250, augment={**AUGMENT, "default": "weak"},
         threshold=number(0.95, 0.0, 1.0, "Teacher confidence a pseudo-label needs to count."),
         unlabelled_weight=number(1.0, 0.0, 100.0, "Weight of the pseudo-label consistency loss."),
         ema_decay=number(0.99, 0.0, 1.0, "Teacher = exponential moving average of the student."),
         warmup=number(0.2, 0.0, 1.0, "Share of training before pseudo-labels start to count."),
-        distribution_alignment={"type": "boolean", "default": False, "description":
+        distribution_alignment={"type": "boolean", "default": True, "description":
                                 "Align the teacher's target predictions to a uniform class prior "
                                 "(ReMixMatch) before thresholding."},
     )
