@@ -7,7 +7,8 @@ dsn             domain separation networks: shared + private encoders, shared de
                 difference (orthogonality), similarity (adversarial, GRL) and reconstruction
 coral           Deep CORAL: match the second-order statistics of source and target features
 self_training   FixMatch-style: an EMA teacher's confident pseudo-labels on weakly augmented
-                target images train the student on strongly augmented ones
+                target images train the student on strongly augmented ones; the teacher's
+                probabilities are aligned to a uniform class prior first (ReMixMatch)
 """
 
 from __future__ import annotations
