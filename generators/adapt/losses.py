@@ -63,3 +63,15 @@ def entropy(logits: torch.Tensor) -> torch.Tensor:
     """Mean prediction entropy (nats) of a batch of logits."""
     log_p = logits.log_softmax(1)
     return -(log_p.exp() * log_p).sum(1).mean()
+
+
+def align_distribution(probabilities: torch.Tensor, running_mean: torch.Tensor,
+                       prior: torch.Tensor | None = None) -> torch.Tensor:
+    """ReMixMatch's distribution alignment: scale each row of class probabilities by
+    prior / running mean of the model's predictions, then renormalize. It keeps a teacher that
+    over-predicts some classes on the target from turning that bias into pseudo-labels; the
+    prior defaults to uniform (the real digits are balanced)."""
+    if prior is None:
+        prior = torch.full_like(running_mean, 1.0 / len(running_mean))
+    scaled = probabilities * (prior / running_mean.clamp(min=1e-6))
+    return scaled / scaled.sum(1, keepdim=True)

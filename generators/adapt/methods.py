@@ -7,7 +7,8 @@ dsn             domain separation networks: shared + private encoders, shared de
                 difference (orthogonality), similarity (adversarial, GRL) and reconstruction
 coral           Deep CORAL: match the second-order statistics of source and target features
 self_training   FixMatch-style: an EMA teacher's confident pseudo-labels on weakly augmented
-                target images train the student on strongly augmented ones
+                target images train the student on strongly augmented ones; the teacher's
+                probabilities are aligned to a uniform class prior first (ReMixMatch)
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from torch import nn
 from torch.nn import functional
 
 from generators.adapt import augment
-from generators.adapt.losses import coral_loss, dann_ramp, difference_loss, reverse_gradient
+from generators.adapt.losses import (
+    align_distribution,
+    coral_loss,
+    dann_ramp,
+    difference_loss,
+    reverse_gradient,
+)
 from generators.adapt.networks import SharedDecoder, domain_classifier, private_encoder
-from generators.adapt.protocol import FEATURE_WIDTH, small_cnn, split_cnn
+from generators.adapt.protocol import CLASSES, FEATURE_WIDTH, small_cnn, split_cnn
 from generators.adapt.schema import number, training_schema
 from generators.adapt.training import Training
 
@@ -182,17 +189,39 @@ class CORAL(Adaptation):
 class SelfTraining(Adaptation):
     name = "self_training"
     schema = training_schema(
-        epochs=6, steps_per_epoch=250, augment={**AUGMENT, "default": "weak"},
+        epochs=12, steps_per_epoch=250, augment={**AUGMENT, "default": "weak"},
         threshold=number(0.95, 0.0, 1.0, "Teacher confidence a pseudo-label needs to count."),
         unlabelled_weight=number(1.0, 0.0, 100.0, "Weight of the pseudo-label consistency loss."),
         ema_decay=number(0.99, 0.0, 1.0, "Teacher = exponential moving average of the student."),
         warmup=number(0.2, 0.0, 1.0, "Share of training before pseudo-labels start to count."),
+        distribution_alignment={"type": "boolean", "default": True, "description":
+                                "Align the teacher's target predictions to a uniform class prior "
+                                "(ReMixMatch) before thresholding."},
     )
+    alignment_momentum = 0.99  # the running mean of teacher predictions spans ~100 batches
 
     def build(self) -> None:
         self.teacher = copy.deepcopy(self.network).requires_grad_(False)
         self.modules["teacher"] = self.teacher
         self.optimizers["main"] = self.adam(self.network)
+        self.prediction_mean = torch.full((CLASSES,), 1.0 / CLASSES, device=self.device)
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        return {"prediction_mean": self.prediction_mean}
+
+    def load_extra_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.prediction_mean = tensors["prediction_mean"]
+
+    def pseudo_labels(self, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The teacher's (confidence, label) on a weak view of ``target``, aligned if asked."""
+        with torch.no_grad():
+            self.teacher.eval()
+            probabilities = self.teacher(augment.weak(target, self.generator)).softmax(1)
+            if self.params["distribution_alignment"]:
+                self.prediction_mean.mul_(self.alignment_momentum).add_(
+                    probabilities.mean(0), alpha=1 - self.alignment_momentum)
+                probabilities = align_distribution(probabilities, self.prediction_mean)
+            return probabilities.max(1)
 
     def predictor(self) -> nn.Module:
         return self.teacher
@@ -201,9 +230,7 @@ class SelfTraining(Adaptation):
         images, labels = self.source_batch()
         class_loss = functional.cross_entropy(self.network(images), labels)
         target = self.target_batch()
-        with torch.no_grad():
-            self.teacher.eval()
-            confidence, pseudo = self.teacher(augment.weak(target, self.generator)).softmax(1).max(1)
+        confidence, pseudo = self.pseudo_labels(target)
         mask = (confidence >= self.params["threshold"]).float()
         consistency = (functional.cross_entropy(self.network(augment.strong(target, self.generator)),
                                                 pseudo, reduction="none") * mask).mean()

@@ -19,7 +19,14 @@ from generators.adapt import (
     method_schema,
     save_model,
 )
-from generators.adapt.losses import coral_loss, dann_ramp, difference_loss, reverse_gradient
+from generators.adapt.augment import strong, warp
+from generators.adapt.losses import (
+    align_distribution,
+    coral_loss,
+    dann_ramp,
+    difference_loss,
+    reverse_gradient,
+)
 from generators.adapt.protocol import dev_test_split, small_cnn
 from generators.params import ParameterError
 
@@ -209,3 +216,32 @@ def test_other_resolutions_train(pool) -> None:
     result = fit("dann", images, rng.integers(0, 10, 16), rng.random((12, 16, 16)), TINY,
                  value_max=1.0, device=CPU)
     assert result.model.predict(images).shape == (16,)
+
+
+def test_distribution_alignment_matches_the_formula_by_hand() -> None:
+    probabilities = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    running = torch.tensor([0.5, 0.3, 0.2])
+    aligned = align_distribution(probabilities, running)
+    by_hand = np.array([[0.7 / 0.5, 0.2 / 0.3, 0.1 / 0.2], [0.1 / 0.5, 0.1 / 0.3, 0.8 / 0.2]])
+    by_hand /= by_hand.sum(1, keepdims=True)  # the uniform prior cancels out in the normalisation
+    assert np.allclose(aligned.numpy(), by_hand, atol=1e-6)
+    # A model whose mean prediction is already the prior is left as it was.
+    assert torch.allclose(align_distribution(probabilities, torch.full((3,), 1 / 3)), probabilities)
+    prior = torch.tensor([0.2, 0.2, 0.6])
+    assert torch.allclose(align_distribution(probabilities, prior, prior), probabilities)
+
+
+def test_warp_with_zero_spreads_is_the_identity() -> None:
+    images = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    still = {"rotation_deg": 0, "scale": 0, "shear": 0, "shift": 0, "elastic": 0}
+    assert torch.allclose(warp(images, torch.Generator(), **still), images, atol=1e-6)
+    # Zero spreads draw the identity map, whatever the generator: each parameter scales its draw.
+    sheared = warp(images, torch.Generator().manual_seed(2), **{**still, "shear": 1e-9})
+    assert torch.allclose(sheared, images, atol=1e-5)
+
+
+def test_strong_view_cuts_out_a_square_and_stays_in_range() -> None:
+    images = torch.ones(4, 1, 8, 8)
+    view = strong(images, torch.Generator().manual_seed(1))
+    assert view.shape == images.shape and float(view.min()) >= 0.0 and float(view.max()) <= 1.0
+    assert all(int((v == 0).sum()) >= 4 for v in view)  # at least the 2×2 cut-out is black
