@@ -85,7 +85,7 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "type", "state", "progress", "progress_message", "parameters", "queue", "owner",
+        fields = ["id", "type", "state", "progress", "progress_message", "progress_log", "parameters", "queue", "owner",
                   "dataset", "output_version", "parent", "attempts", "error", "created_at", "started_at",
                   "finished_at"]
         read_only_fields = fields
