@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from access import policy
 from catalog.exports.registry import formats_for
-from catalog.models import Dataset, DatasetVersion, Evaluation, Generator
+from catalog.models import Dataset, DatasetVersion, Evaluation, Generator, GeneratorPreset
 from jobs.models import Job
 
 
@@ -70,6 +70,30 @@ class VersionSerializer(serializers.ModelSerializer):
                     reverse("api:version-file", args=[version.pk, entry["path"]]))
             files.append(item)
         return files
+
+
+class PresetSerializer(serializers.ModelSerializer):
+    """A generator preset; ``tuned_on`` shows only to who can see that version's dataset."""
+
+    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True)
+    generator = serializers.CharField(source="generator.slug", read_only=True)
+    builtin = serializers.SerializerMethodField()
+    tuned_on = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GeneratorPreset
+        fields = ["name", "generator", "description", "parameters", "owner", "public", "builtin", "created_by",
+                  "tuned_on", "created_at"]
+        read_only_fields = fields
+
+    def get_builtin(self, preset) -> bool:
+        return False
+
+    def get_tuned_on(self, preset) -> int | None:
+        version = preset.tuned_on
+        if version is None or not policy.can_view(self.context["request"].user, version.dataset):
+            return None
+        return version.pk
 
 
 class GeneratorSerializer(serializers.ModelSerializer):

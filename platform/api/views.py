@@ -26,12 +26,16 @@ from api.serializers import (
     JobCreateSerializer,
     JobSerializer,
     LeaderboardEntrySerializer,
+    PresetSerializer,
     VersionSerializer,
 )
 from catalog.exports.registry import FORMATS
 from catalog.filters import DatasetFilter, EvaluationFilter, VersionFilter
 from catalog.leaderboard import leaderboard
 from catalog.models import Dataset, DatasetVersion, Evaluation, Generator
+from catalog.presets import DEFAULTS, visible_presets
+from generators import registry
+from generators.params import fill_defaults
 from jobs import service
 from jobs.filters import JobFilter
 from jobs.types import JobTargetNotFound
@@ -198,6 +202,21 @@ class GeneratorViewSet(viewsets.ReadOnlyModelViewSet):
         body = request.data
         job = service.submit(request.user, "generate", {**body, "generator": slug})
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: PresetSerializer(many=True)})
+    @action(detail=True, pagination_class=None)
+    def presets(self, request, slug=None):
+        """The generator's presets you can use: first its own defaults (implicit), then yours and the public ones."""
+        generator = self.get_object()
+        try:
+            spec = registry.get(generator.slug)
+        except registry.UnknownGenerator:  # a plugin's row outlived its uninstall
+            raise JobTargetNotFound(f"generator {generator.slug!r} is no longer installed") from None
+        builtin = {"name": DEFAULTS, "generator": spec.slug, "description": "The generator's own defaults.",
+                   "parameters": fill_defaults(spec.schema, {}), "owner": None,
+                   "public": True, "builtin": True, "created_by": None, "tuned_on": None, "created_at": None}
+        rows = PresetSerializer(visible_presets(generator.slug, request.user), many=True, context={"request": request})
+        return Response([builtin, *rows.data])
 
     def get_object(self):
         try:

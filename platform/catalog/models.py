@@ -222,3 +222,33 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class GeneratorPreset(models.Model):
+    """A named set of a generator's parameters: hand-picked, or found by a tuning job.
+
+    A generate job names one as the base its own parameters override (catalog/presets.py).
+    Visible to its owner, and to everyone when public; one tuned on restricted data stays private.
+    """
+
+    generator = models.ForeignKey(Generator, on_delete=models.CASCADE, related_name="presets")
+    name = models.SlugField(max_length=100)
+    description = models.TextField(blank=True)
+    # Validated against the generator's schema when registered; a request's own parameters
+    # replace these key by key.
+    parameters = models.JSONField(default=dict)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generator_presets")
+    public = models.BooleanField(default=False)
+    # Lineage: the job that found it (a tuning job) and the version it was tuned on.
+    created_by = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="presets")
+    tuned_on = models.ForeignKey(DatasetVersion, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="tuned_presets")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["generator__slug", "name"]
+        constraints = [models.UniqueConstraint(fields=["generator", "name"], name="unique_generator_preset")]
+
+    def __str__(self) -> str:
+        return f"{self.generator.slug}:{self.name}"

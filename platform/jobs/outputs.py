@@ -30,15 +30,17 @@ MODEL_CARD = "card.json"
 def publish(job_run, *, samples: int, staging: Path | None = None, dataset: Dataset | None = None,
             summary: dict[str, Any] | None = None, preview: str | None = None,
             generator: GeneratorSpec | None = None, parameters: dict[str, Any] | None = None,
-            seed: int | None = None, format: str | None = None) -> DatasetVersion:
+            seed: int | None = None, format: str | None = None,
+            parents: list[tuple[DatasetVersion, str]] = ()) -> DatasetVersion:
     """Publish the job's staged files (``staging``: default the job's own folder) as the next version
-    of ``dataset`` (default: the job's), linked to every declared input it read."""
+    of ``dataset`` (default: the job's), linked to every declared input it read and to ``parents``
+    (lineage that is no input: the version a generate job's preset was tuned on)."""
     job = job_run.job
     return publish_version(
         dataset=dataset or job.dataset, staging=staging or job_run.staging, key=str(job.pk),
         claim=job_run.complete, samples=samples, summary=summary, preview=preview,
         generator=sync_generator(generator) if generator else None, parameters=parameters, seed=seed,
-        job=job, parents=lineage(job), on_published=queue_evaluation,
+        job=job, parents=[*lineage(job), *parents], on_published=queue_evaluation,
         format=format or (generator.format if generator else None),
     )
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.loaders import load_arrays
+from catalog.presets import preset_parents
 from generators import registry
 from generators.spec import GeneratorSpec
 from jobs.lifecycle import shards_root, wake_parent
@@ -80,7 +81,8 @@ def run_parent(job_run, spec) -> None:
     job_run.progress(1.0, f"publishing {len(children)} shards")
     publish(job_run, staging=shards_root(job.pk), samples=sum(c.result.get("samples", 0) for c in children),
             summary={"shards": len(children), "shard_size": settings.SYNTHREG_SHARD_SIZE}, generator=spec,
-            parameters={**params, "shard_size": settings.SYNTHREG_SHARD_SIZE}, seed=params.get("seed"))
+            parameters={**params, "shard_size": settings.SYNTHREG_SHARD_SIZE}, seed=params.get("seed"),
+            parents=preset_parents(job.parameters))
 
 
 def _input_keys(job: Job) -> dict[str, Any]:

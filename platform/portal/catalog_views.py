@@ -12,6 +12,7 @@ from django.shortcuts import render
 from access import policy
 from catalog.filters import DatasetFilter
 from catalog.models import Dataset, DatasetVersion, Generator, Modality
+from catalog.presets import visible_presets
 from generators import registry
 from generators.params import fill_defaults
 from portal.schema_form import fields_for
@@ -72,4 +73,6 @@ def generator_detail(request, slug: str):
     return render(request, "portal/generator.html", {
         "spec": spec, "parameters": fields_for(spec.schema, fill_defaults(spec.schema, {})),
         "examples": [(v, policy.can_download(request.user, v.dataset)) for v in examples],
+        "presets": [(p, p.tuned_on is not None and policy.can_view(request.user, p.tuned_on.dataset))
+                    for p in visible_presets(slug, request.user)],
     })

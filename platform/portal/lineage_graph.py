@@ -1,4 +1,4 @@
-"""A lineage graph drawn on the server as SVG: generators and parent versions feed jobs, jobs make versions.
+"""A lineage graph drawn on the server as SVG: generators, presets and parent versions feed jobs, jobs make versions.
 
 Three columns (sources, jobs, versions), one box per node, arrows labelled with the relation.
 A parent the viewer may not see is drawn without its name or a link.
@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from access import policy
 from catalog.models import DatasetVersion
+from catalog.presets import DEFAULTS
 from jobs.visibility import visible_jobs
 
 COLUMN_X = (8, 238, 468)
@@ -53,6 +54,13 @@ def build(versions: list[DatasetVersion], user) -> Graph:
                                      version.job.get_absolute_url() if version.job_id in shown_jobs else None))
             graph.edges.append((job_key, target, "made"))
             target = job_key
+            if (preset := version.job.parameters.get("preset")) not in (None, DEFAULTS) and version.generator_id:
+                # Named only to who may see the job that names it.
+                shown = version.job_id in shown_jobs
+                slug = version.generator.slug
+                graph.add(Node(f"p{slug}:{preset}", f"preset {preset}" if shown else "a preset", 0,
+                               reverse("portal:generator", args=[slug]) + f"#preset-{preset}" if shown else None))
+                graph.edges.append((f"p{slug}:{preset}", job_key, "started from"))
         if version.generator_id:
             generator = version.generator
             key = graph.add(Node(f"g{generator.pk}", f"generator {generator.slug} {generator.code_version}", 0,

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from access import policy, requests
+from catalog import presets
 from catalog.leaderboard import leaderboard
 from catalog.models import Dataset, DatasetVersion, Evaluation
 from generators import registry
@@ -123,18 +124,19 @@ def job_new_of_type(request, job_type):
 
 @login_required
 def job_new(request):
-    """Submit a generate job from a form drawn from the generator's parameter schema."""
+    """Submit a generate job from a form drawn from the generator's parameter schema, started from a preset."""
     specs = registry.all_specs()
     slug = request.POST.get("generator") or request.GET.get("generator") or (specs[0].slug if specs else "")
     if slug not in {spec.slug for spec in specs}:
         raise Http404(f"No generator {slug!r}.")
+    spec = registry.get(slug)
+    preset = request.POST.get("preset") or request.GET.get("preset") or presets.DEFAULTS
     error = None
     if request.method == "POST":
-        spec = registry.get(slug)
         try:
             values = read_values(spec.schema, request.POST)
             body = {"generator": slug, "params": values}
-            for key in ("dataset", "reference"):
+            for key in ("dataset", "reference", "preset"):
                 if value := request.POST.get(key, "").strip():
                     body[key] = value
             job = service.submit(request.user, "generate", body)
@@ -142,14 +144,18 @@ def job_new(request):
             error = str(exc) if not isinstance(exc, ParameterError) else f"parameters.params.{exc.field}: {exc.message}"
         else:
             return redirect(job)
-    spec = registry.get(slug)
+    try:  # the fields start from the preset's values, so what the form posts is the preset unless edited
+        base = presets.resolve_preset(slug, preset, request.user)
+    except presets.UnknownPreset as exc:
+        base, error, preset = {}, error or f"parameters.preset: {exc}", presets.DEFAULTS
     posted = request.POST if request.method == "POST" else None
-    fields = fields_for(spec.schema, fill_defaults(spec.schema, {}), posted)
+    fields = fields_for(spec.schema, fill_defaults(spec.schema, base), posted)
     template = "portal/_generator_fields.html" if request.htmx else "portal/job_new.html"
     references = [d for d in policy.visible_datasets(request.user).filter(kind=Dataset.Kind.REFERENCE)
                   if d.modality == spec.modality]
     context = {"specs": specs, "spec": spec, "fields": fields, "error": error, "references": references,
                "job_type": get_job_type("generate"),
+               "presets": list(presets.visible_presets(slug, request.user)), "preset": preset,
                "dataset": request.POST.get("dataset", ""),
                "reference": request.POST.get("reference", references[0].slug if references else "")}
     return render(request, template, context, status=400 if error else 200)

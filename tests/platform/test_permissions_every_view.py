@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from access.models import AccessRequest
 from catalog.models import Dataset, Evaluation
+from catalog.presets import register_preset
 from jobs import service
 from tests.platform.test_evaluate_job import noise_table, publish_table
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC_VIEWS = {"api:token", "api:api-root", "api:schema", "api:docs", "api:redoc", "api:generator-list",
                 "api:generator-detail", "portal:home", "api:dataset-list", "api:version-list",
                 "api:evaluation-list", "api:job-list", "portal:jobs", "portal:job-new", "portal:datasets",
-                "portal:generators", "portal:generator"}
+                "portal:generators", "portal:generator", "api:generator-presets"}
 WRITE_VIEWS = {"api:token": "post", "api:job-cancel": "post", "portal:job-cancel": "post",
                "portal:version-evaluate": "post", "api:generator-generate": "post",
                "portal:access-request-submit": "post", "portal:access-decide": "post"}
@@ -47,6 +48,7 @@ def private_world(user, django_user_model):
                                            report_files={"html": "alice-secret/v1/data.parquet"})
     job = service.submit(user, "generate", {"generator": "digits", "dataset": "alice-secret-2"})
     asked = AccessRequest.objects.create(dataset=reference, user=user)
+    register_preset("digits", "alice-secret-sevens", {"classes": [1, 7]}, user)  # private: hers alone
     return {
         "api:version-file": {"pk": version.pk, "path": "data.parquet"},
         "api:version-archive": {"pk": version.pk},
@@ -58,6 +60,7 @@ def private_world(user, django_user_model):
         "api:version-detail": {"pk": version.pk},
         "api:generator-detail": {"slug": "digits"},
         "api:generator-generate": {"slug": "digits"},
+        "api:generator-presets": {"slug": "digits"},
         "api:job-detail": {"pk": job.pk},
         "api:job-cancel": {"pk": job.pk},
         "api:evaluation-detail": {"pk": evaluation.pk},

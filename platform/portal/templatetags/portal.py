@@ -1,3 +1,4 @@
+import json
 import math
 import numbers
 
@@ -71,3 +72,9 @@ def field_errors(fields, error: str) -> str:
 def has_error(fields) -> bool:
     """Whether any field in a group (at any depth) was refused: the group opens to show it."""
     return any(f.error or has_error(f.children) for f in fields)
+
+
+@register.filter
+def as_json(value) -> str:
+    """A value as compact JSON (what an API request would carry), for people to read or copy."""
+    return json.dumps(value, separators=(", ", ": "), sort_keys=True)

@@ -21,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("type", help=f"job type: {', '.join(t.name for t in submittable())}")
         parser.add_argument("parameters", nargs="?", default="{}", help="job parameters as JSON")
         parser.add_argument("--user", default=None, help="submit as this user (default: the first superuser)")
+        parser.add_argument("--preset", default=None,
+                            help="start from this preset of the generator (job types with a `preset` parameter)")
         parser.add_argument("--no-follow", action="store_true", help="return once the job is queued")
 
     def handle(self, *args, **options) -> None:
@@ -28,10 +30,23 @@ class Command(BaseCommand):
             parameters = json.loads(options["parameters"])
         except json.JSONDecodeError as exc:
             raise CommandError(f"parameters: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if options["preset"] is not None:
+            parameters = with_preset(options["type"], parameters, options["preset"])
         job = submit_as(options["user"], options["type"], parameters)
         self.stdout.write(f"job {job.pk} queued on '{job.queue}'")
         if not options["no_follow"]:
             follow(job, self.stdout, self.stderr)
+
+
+def with_preset(job_type: str, parameters, preset: str) -> dict:
+    """The parameters with ``preset`` set, for a job type whose declared schema takes one."""
+    declared = next((t for t in submittable() if t.name == job_type), None)
+    if declared is None or "preset" not in declared.schema.get("properties", {}):
+        takers = [t.name for t in submittable() if "preset" in t.schema.get("properties", {})]
+        raise CommandError(f"--preset: job type {job_type!r} takes no preset (these do: {', '.join(takers)})")
+    if not isinstance(parameters, dict):
+        raise CommandError("parameters: must be a JSON object")
+    return {**parameters, "preset": preset}
 
 
 def submit_as(username: str | None, job_type: str, parameters) -> Job:
