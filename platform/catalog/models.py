@@ -161,6 +161,8 @@ class DatasetVersion(models.Model):
     # {"files": [{"path", "size", "sha256"}], "created_by": ...}; written last.
     manifest = models.JSONField(default=dict, blank=True)
     total_size = models.BigIntegerField(default=0)
+    # The whole-version zip's member CRCs and SHA-256, computed once from the files (catalog/archives.py).
+    archive_index = models.JSONField(default=dict, blank=True)
     samples = models.BigIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
     preview = models.CharField(max_length=300, blank=True, help_text="Path of a preview image inside the version.")
