@@ -18,6 +18,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from access import policy
 from catalog import storage
 from catalog.archives import archive_index, stream_version_zip, version_zip_length
+from catalog.exports import images
 from catalog.exports.registry import FORMATS, formats_for
 from catalog.models import DatasetVersion
 
@@ -168,6 +169,21 @@ def version_format_response(request, version: DatasetVersion, name: str, version
     return _streamed(request, version, etag=_derived_etag(version, writer),
                      media_type=export.media_type, filename=export.filename(version),
                      audit_path=f"format:{name}", body=lambda: export.write(version, versions_url))
+
+
+def webdataset_shard_response(request, version: DatasetVersion, name: str) -> HttpResponse:
+    """One WebDataset shard (``images.shard_names``), streamed like an export."""
+    _check_download(request, version, f"webdataset:{name}")
+    if FORMATS["webdataset-shards"] not in formats_for(version):
+        raise Http404(f"{version} has no WebDataset shards.")
+    try:
+        body = images.write_shard(version, name)
+    except KeyError:
+        names = [shard for shard, _ in images.shard_names(version)]
+        raise Http404(f"{name!r} is no shard of {version}: they are {names[0]} to {names[-1]}.") from None
+    writer = f"webdataset-shard-{images.SHARD_SAMPLES}-{FORMATS['webdataset-shards'].revision} {name}"
+    return _streamed(request, version, etag=_derived_etag(version, writer), media_type="application/x-tar",
+                     filename=name, audit_path=f"webdataset:{name}", body=lambda: body)
 
 
 def version_file_response(request, version: DatasetVersion, path: str) -> HttpResponse:

@@ -84,6 +84,31 @@ def test_webdataset_reads_the_tar_back_with_identical_pixels_and_labels(api, dig
     assert np.array_equal(np.stack([block_counts(s["png"]) for s in samples]), images)
 
 
+def test_webdataset_shards_load_with_webdataset_as_one_brace_pattern(api, digits, tmp_path, monkeypatch):
+    from catalog.exports import images as image_export
+
+    monkeypatch.setattr(image_export, "SHARD_SAMPLES", 20)  # 53 samples: 20, 20 (across the two files), 13
+    version, images, labels = digits
+    response, body = fetch(api, version, "webdataset-shards")
+    index = json.loads(body)
+    assert index["__kind__"] == "wids-shard-index-v1"
+    assert [s["nsamples"] for s in index["shardlist"]] == [20, 20, 13]
+    names = [s["url"].rsplit("/", 1)[-1] for s in index["shardlist"]]
+    assert names == [f"export-digits-v1-{i:06d}.tar" for i in range(3)]
+    assert index["url_pattern"].endswith("/webdataset/export-digits-v1-{000000..000002}.tar")
+    for shard in index["shardlist"]:
+        got = api.get(shard["url"])
+        assert got.status_code == 200 and got["Content-Type"] == "application/x-tar" and got["ETag"]
+        (tmp_path / shard["url"].rsplit("/", 1)[-1]).write_bytes(b"".join(got.streaming_content))
+    pattern = str(tmp_path / index["url_pattern"].rsplit("/", 1)[-1])
+    samples = list(webdataset.WebDataset(pattern, shardshuffle=False))
+    assert [s["__key__"] for s in samples] == [f"{i:08d}" for i in range(len(labels))]
+    assert [int(s["cls"]) for s in samples] == labels.tolist()
+    assert np.array_equal(np.stack([block_counts(s["png"]) for s in samples]), images)
+    missing = api.get(f"/api/versions/{version.pk}/webdataset/export-digits-v1-000003.tar")
+    assert missing.status_code == 404 and "000000.tar to export-digits-v1-000002.tar" in missing.json()["detail"]
+
+
 def test_the_png_zip_holds_every_image_and_its_label(api, digits):
     version, images, labels = digits
     _, body = fetch(api, version, "png")
@@ -211,7 +236,8 @@ def test_croissant_validates_and_carries_the_responsible_ai_fields(api, user, di
 def test_the_version_lists_its_formats_and_head_and_etags_work(api, digits):
     version, _, _ = digits
     listed = api.get(f"/api/versions/{version.pk}/").json()["formats"]
-    assert [f["name"] for f in listed] == ["png", "webdataset", "parquet", "huggingface", "croissant"]
+    assert [f["name"] for f in listed] == ["png", "webdataset", "webdataset-shards", "parquet", "huggingface",
+                                           "croissant"]
     url = listed[1]["download"]
     got, head = api.get(url), api.head(url)
     assert head.status_code == 200 and head.content == b""
