@@ -1,5 +1,6 @@
 """Every version in standard formats, streamed: read back by their own libraries, never by ours."""
 
+import hashlib
 import io
 import json
 import shutil
@@ -201,6 +202,26 @@ def test_scenes_get_one_coco_file_merged_across_shards(api, user, tmp_path):
         {k: v for k, v in per_shard[1]["images"][0].items() if k not in ("id", "file_name", "scene")}
     (tmp_path / "coco.json").write_bytes(body)
     assert len(COCO(str(tmp_path / "coco.json")).getAnnIds()) == len(annotation_ids)
+
+
+def test_a_table_croissant_has_a_record_set_of_typed_columns_read_from_the_archive(api, user):
+    frame = noise_table(rows=40, seed=3).assign(name=lambda f: [f"row {i}" for i in range(len(f))], flag=True)
+
+    def write(staging):
+        frame.to_parquet(staging / "data.parquet", index=False)
+    version = publish(user, "croissant-table", "tabular", write)
+    description = json.loads(fetch(api, version, "croissant")[1])
+    dataset = mlcroissant.Dataset(jsonld=description)
+    assert not dataset.metadata.ctx.issues.errors
+    # Every column is a field, typed as pandas sees it, extracted from the table files in the archive.
+    kinds = {"float64": "sc:Float", "int64": "sc:Integer", "object": "sc:Text", "bool": "sc:Boolean"}
+    fields = description["recordSet"][0]["field"]
+    assert {f["name"]: f["dataType"] for f in fields} == {c: kinds[str(t)] for c, t in frame.dtypes.items()}
+    assert {f["source"]["extract"]["column"] for f in fields} == set(frame.columns)
+    archive = next(d for d in description["distribution"] if d["@id"] == "archive.zip")
+    got = api.get(f"/api/versions/{version.pk}/archive.zip")
+    assert archive["sha256"] == hashlib.sha256(b"".join(got.streaming_content)).hexdigest()
+    assert [r.name for r in dataset.metadata.record_sets] == ["rows"]
 
 
 def test_croissant_validates_and_carries_the_responsible_ai_fields(api, user, digits, tmp_path):
