@@ -79,6 +79,8 @@ class PresetSerializer(serializers.ModelSerializer):
     generator = serializers.CharField(source="generator.slug", read_only=True)
     builtin = serializers.SerializerMethodField()
     tuned_on = serializers.SerializerMethodField()
+    # Null for the implicit `defaults`, which no one created.
+    created_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = GeneratorPreset
