@@ -200,6 +200,11 @@ def mia_distance_auc(
     return _auc(mia_distance_scores(train, holdout, synthetic, random_state=random_state))
 
 
+# Singular values below this share of the largest count as zero. sklearn may take them as square
+# roots of covariance eigenvalues, so a zero one comes out near sqrt(1e-16) = 1e-8, not 1e-16.
+RANK_TOLERANCE = 1e-6
+
+
 def mia_density_ratio_scores(
     train: np.ndarray,
     holdout: np.ndarray,
@@ -229,6 +234,11 @@ def mia_density_ratio_scores(
     members, nonmembers = _members_and_nonmembers(train, outside, n, rng)
     pca = PCA(n_components=min(max_components, reference.shape[1], len(reference) - 1), whiten=True)
     pca.fit(reference)
+    # Directions with no variance (the complementary one-hot columns of a category) hold rounding
+    # noise only; whitened, it is blown up by 1e15, decides the densities and differs by CPU.
+    rank = int((pca.singular_values_ > RANK_TOLERANCE * pca.singular_values_[0]).sum())
+    if rank < pca.n_components_:
+        pca = PCA(n_components=max(rank, 1), whiten=True).fit(reference)
     syn_fit = synthetic[rng.choice(len(synthetic), size=min(len(synthetic), max_fit_rows), replace=False)]
     p_syn = KernelDensity(bandwidth="scott").fit(pca.transform(syn_fit))
     p_ref = KernelDensity(bandwidth="scott").fit(pca.transform(reference))

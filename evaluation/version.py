@@ -4,4 +4,4 @@ The platform stores it with every report and re-evaluates versions whose
 report was made by another version.
 """
 
-EVALUATION_VERSION = "2.0.0"
+EVALUATION_VERSION = "2.0.1"

@@ -75,7 +75,11 @@ TABLE = Format(
     name="table/1", title="Table", modality="tabular", label="target", report="tabular", references=("table/1",),
     description="One or more Parquet (or CSV) files with the same columns: numbers, booleans, strings or "
                 "categories. The label is the `target` column where there is one.",
-    files=(TableFile("*.parquet", "the rows", required=False, many=True),
+    files=(SafetensorsFile("model/model.safetensors", "the synthesizer fitted on the rows' source",
+                           required=False),
+           JsonFile("model/model.json", "its parameters, schema, versions and privacy", required=False,
+                    keys=("format", "class")),
+           TableFile("*.parquet", "the rows", required=False, many=True),
            TableFile("*.csv", "the rows", required=False, many=True)),
 )
 

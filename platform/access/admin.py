@@ -1,10 +1,28 @@
+from django import forms
 from django.contrib import admin
 
+from access import gate
 from access.models import AccessRequest, AuditEvent, Grant, PrivacySpend
+
+
+class GrantForm(forms.ModelForm):
+    class Meta:
+        model = Grant
+        fields = ["dataset", "user"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if dataset := cleaned.get("dataset"):
+            try:  # sharing is publishing: not while the release gate holds a version
+                gate.check_publishable(dataset, "dataset")
+            except gate.GateRefused as exc:
+                raise forms.ValidationError({"dataset": exc.message}) from None
+        return cleaned
 
 
 @admin.register(Grant)
 class GrantAdmin(admin.ModelAdmin):
+    form = GrantForm
     list_display = ["dataset", "user", "granted_by", "created_at"]
     raw_id_fields = ["dataset", "user"]
     exclude = ["granted_by"]

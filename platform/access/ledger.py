@@ -35,5 +35,10 @@ def reserve(job, dataset: Dataset, epsilon: float) -> PrivacySpend:
     return PrivacySpend.objects.create(dataset=locked, job=job, epsilon=epsilon)
 
 
+def settle(job, epsilon: float) -> None:
+    """Lower ``job``'s booked spend to what its accountant reports it spent (never raise it)."""
+    PrivacySpend.objects.filter(job=job, epsilon__gt=epsilon).update(epsilon=epsilon)
+
+
 def refund(job) -> None:
     PrivacySpend.objects.filter(job=job).delete()

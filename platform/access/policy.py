@@ -6,6 +6,10 @@ Which jobs a user sees is the jobs app's own rule: jobs.visibility.
 - private: the owner, grantees and staff may see and download.
 - restricted (real reference data): the owner, grantees and staff may see the metadata and
   use it as a job input; its content is never downloadable, by anyone.
+
+Per version, the release gate (access/gate.py) comes on top: a version made from restricted data
+that its evaluation has not released is held, seen and downloaded by its dataset's owner and
+staff only, whatever the dataset's access and grants say. Every route asks about versions here.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from access.models import AuditEvent, Grant
-from catalog.models import Dataset
+from catalog.models import Dataset, DatasetVersion
 
 
 def visible_datasets(user) -> QuerySet[Dataset]:
@@ -38,6 +42,31 @@ def can_view(user, dataset: Dataset) -> bool:
 
 def can_download(user, dataset: Dataset) -> bool:
     return dataset.access != Dataset.Access.RESTRICTED and can_view(user, dataset)
+
+
+def held_from(user, version: DatasetVersion) -> bool:
+    """Whether the release gate keeps ``version`` from ``user``: it is held, and they are neither
+    its dataset's owner nor staff."""
+    if version.gate != DatasetVersion.Gate.HELD:
+        return False
+    return not (user.is_authenticated and (user.is_staff or version.dataset.owner_id == user.pk))
+
+
+def visible_versions(user) -> QuerySet[DatasetVersion]:
+    """The versions ``user`` may see: of datasets they may see, less those the gate holds from them."""
+    versions = DatasetVersion.objects.filter(dataset__in=visible_datasets(user))
+    if user.is_authenticated and user.is_staff:
+        return versions
+    held = Q(gate=DatasetVersion.Gate.HELD)
+    return versions.exclude(held & ~Q(dataset__owner=user) if user.is_authenticated else held)
+
+
+def can_view_version(user, version: DatasetVersion) -> bool:
+    return can_view(user, version.dataset) and not held_from(user, version)
+
+
+def can_download_version(user, version: DatasetVersion) -> bool:
+    return can_download(user, version.dataset) and not held_from(user, version)
 
 
 def can_use_as_input(user, dataset: Dataset) -> bool:

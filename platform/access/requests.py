@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from access import policy
+from access import gate, policy
 from access.models import AccessRequest, Grant
 from catalog.models import Dataset
 
@@ -42,6 +42,8 @@ def decide(request: AccessRequest, decider, grant: bool) -> AccessRequest:
         raise NotAllowed(f"only the owner of {request.dataset.slug} or an administrator decides its requests")
     if request.state != AccessRequest.State.PENDING:
         return request  # already decided (a double submit): the first answer stands
+    if grant:  # sharing is publishing: not while the release gate holds a version (GateRefused)
+        gate.check_publishable(request.dataset, "grant")
     request.state = AccessRequest.State.GRANTED if grant else AccessRequest.State.REFUSED
     request.decided_by, request.decided_at = decider, timezone.now()
     request.save(update_fields=["state", "decided_by", "decided_at"])

@@ -24,9 +24,9 @@ from catalog.models import DatasetVersion
 
 
 def _check_download(request, version: DatasetVersion, path: str) -> None:
-    if not policy.can_view(request.user, version.dataset):
+    if not policy.can_view_version(request.user, version):
         raise Http404("No such version.")
-    if not policy.can_download(request.user, version.dataset):
+    if not policy.can_download_version(request.user, version):
         policy.audit(request.user, "denied", str(version), path=path)
         raise PermissionDenied(
             f"{version.dataset.slug} is restricted real data: it can be used by jobs on the platform "
@@ -238,14 +238,15 @@ REPORT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
-def report_response(request, evaluation, kind: str) -> FileResponse:
-    if not policy.can_view(request.user, evaluation.version.dataset):
-        raise Http404("No such evaluation.")
-    if kind not in REPORT_TYPES or kind not in evaluation.report_files:
-        raise Http404(f"No {kind} report; available: {', '.join(sorted(evaluation.report_files))}.")
-    prefix, _, name = evaluation.report_files[kind].rpartition("/")
+def report_response(request, version: DatasetVersion, report_files: dict[str, str], kind: str) -> FileResponse:
+    """One of a version's report files (an evaluation's, or the job report of the job that made it)."""
+    if not policy.can_view_version(request.user, version):
+        raise Http404("No such report.")
+    if kind not in REPORT_TYPES or kind not in report_files:
+        raise Http404(f"No {kind} report; available: {', '.join(sorted(report_files))}.")
+    prefix, _, name = report_files[kind].rpartition("/")
     response = FileResponse(storage.open_version_file(prefix, name), content_type=REPORT_TYPES[kind],
-                            as_attachment=kind == "pdf", filename=f"report-{evaluation.version}.{kind}".replace("@", "-"))
+                            as_attachment=kind == "pdf", filename=f"report-{version}.{kind}".replace("@", "-"))
     response["Content-Security-Policy"] = REPORT_CSP
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response

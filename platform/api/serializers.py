@@ -1,7 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from access import policy
+from access import gate, policy
 from catalog.exports.registry import formats_for
 from catalog.models import Dataset, DatasetVersion, Evaluation, Generator, GeneratorPreset
 from jobs.models import Job
@@ -33,11 +33,17 @@ class VersionSerializer(serializers.ModelSerializer):
     files = serializers.SerializerMethodField()
     archive = serializers.SerializerMethodField()
     formats = serializers.SerializerMethodField()
+    gate = serializers.SerializerMethodField()
 
     class Meta:
         model = DatasetVersion
         fields = ["id", "dataset", "number", "status", "samples", "total_size", "summary", "files", "archive", "formats",
-                  "job", "generator", "parameters", "seed", "code_revision", "parents", "created_at"]
+                  "job", "generator", "parameters", "seed", "code_revision", "parents", "gate", "created_at"]
+
+    def get_gate(self, version) -> dict:
+        """The release gate: `state` (not-gated, held, passed, overridden), the deciding verdict, the failing
+        metrics and every administrator's override (who, when, why)."""
+        return gate.standing(version)
 
     def get_parents(self, version) -> list[dict]:
         return [{"version": link.parent_id, "dataset": link.parent.dataset.slug, "number": link.parent.number,
@@ -45,14 +51,14 @@ class VersionSerializer(serializers.ModelSerializer):
 
     def get_archive(self, version) -> str | None:
         request = self.context["request"]
-        if version.status != "ready" or not policy.can_download(request.user, version.dataset):
+        if version.status != "ready" or not policy.can_download_version(request.user, version):
             return None
         return request.build_absolute_uri(reverse("api:version-archive", args=[version.pk]))
 
     def get_formats(self, version) -> list[dict]:
         """The export formats of this version; a download link only where the content may leave."""
         request = self.context["request"]
-        downloadable = version.status == "ready" and policy.can_download(request.user, version.dataset)
+        downloadable = version.status == "ready" and policy.can_download_version(request.user, version)
         return [{"name": f.name, "title": f.title, "media_type": f.media_type,
                  **({"download": request.build_absolute_uri(reverse("api:version-format", args=[version.pk, f.name]))}
                     if downloadable else {})}
@@ -61,7 +67,7 @@ class VersionSerializer(serializers.ModelSerializer):
     def get_files(self, version) -> list[dict]:
         """Sizes and checksums always; a download link only where the content may leave."""
         request = self.context["request"]
-        downloadable = policy.can_download(request.user, version.dataset)
+        downloadable = policy.can_download_version(request.user, version)
         files = []
         for entry in version.manifest.get("files", []):
             item = dict(entry)

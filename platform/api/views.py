@@ -50,7 +50,8 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         # Each item lists its versions' numbers and statuses: not their manifests, which can be large.
-        versions = Prefetch("versions", queryset=DatasetVersion.objects.only("id", "dataset_id", "number", "status"))
+        versions = Prefetch("versions", queryset=policy.visible_versions(self.request.user).only(
+            "id", "dataset_id", "number", "status"))
         return policy.visible_datasets(self.request.user).select_related("owner", "reference").prefetch_related(
             versions)
 
@@ -58,7 +59,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, pagination_class=None)
     def versions(self, request, slug=None):
         dataset = self.get_object()
-        versions = dataset.versions.order_by("-number")
+        versions = policy.visible_versions(request.user).filter(dataset=dataset).order_by("-number")
         return Response(VersionSerializer(versions, many=True, context={"request": request}).data)
 
     @extend_schema(responses={200: LeaderboardEntrySerializer(many=True)})
@@ -69,7 +70,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
         if dataset.kind != Dataset.Kind.REFERENCE:
             return Response({"detail": f"{dataset.slug} is not a reference dataset: only those have a leaderboard"},
                             status=status.HTTP_404_NOT_FOUND)
-        entries = leaderboard(dataset, policy.visible_datasets(request.user))
+        entries = leaderboard(dataset, policy.visible_versions(request.user))
         return Response(LeaderboardEntrySerializer(entries, many=True).data)
 
 
@@ -78,8 +79,7 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = VersionFilter
 
     def get_queryset(self):
-        visible = policy.visible_datasets(self.request.user)
-        return DatasetVersion.objects.filter(dataset__in=visible).select_related("dataset", "generator")
+        return policy.visible_versions(self.request.user).select_related("dataset", "generator")
 
 class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = EvaluationSerializer
@@ -87,7 +87,7 @@ class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Evaluation.objects.filter(
-            version__dataset__in=policy.visible_datasets(self.request.user)
+            version__in=policy.visible_versions(self.request.user)
         ).select_related("version__dataset", "reference__dataset")
 
 
@@ -97,7 +97,16 @@ class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
 def evaluation_report(request, pk: int, kind: str):
     """The evaluation's report as HTML or PDF."""
     evaluation = get_object_or_404(Evaluation.objects.select_related("version__dataset"), pk=pk)
-    return report_response(request, evaluation, kind)
+    return report_response(request, evaluation.version, evaluation.report_files, kind)
+
+
+@extend_schema(responses={(200, "text/html"): bytes, (200, "application/pdf"): bytes})
+@api_view(["GET"])
+@permission_classes([AllowAny])  # the access policy decides, per dataset
+def version_job_report(request, pk: int, kind: str):
+    """The report of the job that made the version (refine, adapt) as HTML or PDF."""
+    version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
+    return report_response(request, version, version.summary.get("report") or {}, kind)
 
 
 RESTRICTED = OpenApiResponse(description="The dataset is restricted real data: never downloadable.")

@@ -37,10 +37,10 @@ def entry_of(evaluation: Evaluation) -> Entry:
     )
 
 
-def leaderboard(reference: Dataset, visible_datasets) -> list[Entry]:
+def leaderboard(reference: Dataset, visible_versions) -> list[Entry]:
     """The newest evaluation of each visible version against ``reference``, best TSTR first."""
     evaluations = (
-        Evaluation.objects.filter(reference__dataset=reference, version__dataset__in=visible_datasets,
+        Evaluation.objects.filter(reference__dataset=reference, version__in=visible_versions,
                                   version__dataset__kind=Dataset.Kind.SYNTHETIC)
         .select_related("version__dataset").order_by("version_id", "-created_at")
     )

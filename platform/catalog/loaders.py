@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -42,3 +43,21 @@ def load_table(version: DatasetVersion) -> pd.DataFrame:
         with storage.open_version_file(version.storage_prefix, path) as fh:
             frames.append(pd.read_parquet(fh) if path.endswith(".parquet") else pd.read_csv(fh))
     return pd.concat(frames, ignore_index=True)
+
+
+def array_shapes(version: DatasetVersion) -> dict[str, dict[str, tuple[int, ...]]]:
+    """The shape of every array in each of a version's NPZ files, by file and key, read from the
+    arrays' headers only (no pixel is loaded: a job's ``prepare`` checks inputs in the web process)."""
+    shapes: dict[str, dict[str, tuple[int, ...]]] = {}
+    for path in _data_files(version, (".npz",)):
+        with storage.open_version_file(version.storage_prefix, path) as fh, zipfile.ZipFile(fh) as archive:
+            shapes[path] = {}
+            for member in archive.namelist():
+                if not member.endswith(".npy"):
+                    continue
+                with archive.open(member) as array:
+                    major, _ = np.lib.format.read_magic(array)
+                    read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                                   else np.lib.format.read_array_header_2_0)
+                    shapes[path][member[:-4]] = tuple(read_header(array)[0])
+    return shapes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -145,10 +147,20 @@ class DatasetVersionQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
+class Gate(models.TextChoices):
+    """A version's standing with the release gate (a plain value: it changes after the version is ready)."""
+
+    NONE = "", "not gated (made from no restricted data)"
+    HELD = "held", "held: private to its owner until its evaluation passes"
+    PASSED = "passed", "released: its evaluation passed the reference's thresholds"
+    OVERRIDDEN = "overridden", "released by an administrator's audited override"
+
+
 class DatasetVersion(models.Model):
     """One immutable version. Rows turn ``ready`` only after the manifest is written."""
 
     objects = DatasetVersionQuerySet.as_manager()
+    Gate = Gate
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -173,6 +185,9 @@ class DatasetVersion(models.Model):
     parameters = models.JSONField(default=dict, blank=True)
     seed = models.BigIntegerField(null=True, blank=True)
     code_revision = models.CharField(max_length=64, blank=True)
+    # The release gate (access/gate.py): a version fitted on, tuned on or refined from restricted
+    # data is born "held" (owner and staff only) until its evaluation passes or an admin overrides.
+    gate = models.CharField(max_length=16, choices=Gate.choices, default=Gate.NONE, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -254,3 +269,31 @@ class GeneratorPreset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.generator.slug}:{self.name}"
+
+
+class UploadSession(models.Model):
+    """A chunked, resumable upload: its bytes gather in ``SYNTHREG_UPLOAD_DIR`` until it is finished
+    (checked, published, removed), abandoned or expired. It belongs to one user."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_sessions")
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=32)
+    size = models.BigIntegerField()
+    received = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    error = models.TextField(blank=True)
+    version = models.ForeignKey(DatasetVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"upload {self.pk} ({self.filename})"

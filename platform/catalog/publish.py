@@ -11,6 +11,7 @@ from django.db.models import Max
 
 from catalog import storage
 from catalog.formats import check_files
+from catalog.lineage import born_held
 from catalog.models import Dataset, DatasetVersion, Generator, VersionParent
 from synthreg.revision import code_revision
 
@@ -43,6 +44,7 @@ def publish_version(
     checked): a mismatch raises ``FormatError`` with the reason, before anything is published.
     A dataset that declared no format takes ``format`` as its own.
     """
+    parents = list(parents)
     format = check_files(dataset, staging, format)
     manifest = storage.build_manifest(staging)
     prefix = f"{dataset.slug}/{key}"
@@ -61,6 +63,7 @@ def publish_version(
                 summary=summary or {}, preview=preview or "", storage_prefix=prefix,
                 job=job, generator=generator, parameters=parameters or {}, seed=seed,
                 code_revision=code_revision(),
+                gate=DatasetVersion.Gate.HELD if born_held(dataset, parents) else DatasetVersion.Gate.NONE,
             )
             VersionParent.objects.bulk_create(
                 VersionParent(child=version, parent=parent, relation=relation) for parent, relation in parents

@@ -16,6 +16,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
+from access import gate
 from catalog import storage
 from catalog.lineage import derived_from_restricted
 from catalog.loaders import load_arrays, load_table
@@ -157,10 +158,11 @@ def run(job_run) -> None:
     try:
         with transaction.atomic():
             job_run.complete()
-            Evaluation.objects.create(
+            made = Evaluation.objects.create(
                 version=version, reference=real, job=job, evaluation_version=evaluation.EVALUATION_VERSION,
                 results=report, report_files={name: f"{prefix}/report.{name}" for name in ("json", "html", "pdf")},
             )
+            gate.evaluated(made)  # a pass releases a held version; anything else keeps it held
     except BaseException:
         storage.remove_tree(prefix)
         raise

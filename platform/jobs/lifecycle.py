@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from jobs.checkpoints import Checkpoint
 from jobs.models import Job
 from jobs.queueing import enqueue
 
@@ -30,6 +31,7 @@ def clean_staging(job: Job) -> None:
 def job_ended(job: Job) -> None:
     """Tidy up after a job ended without success: its shards stop, its parent hears of it."""
     clean_staging(job)
+    Checkpoint(job).clear()
     stop_shards(job)
     if job.parent_id:
         wake_parent(job.parent_id)

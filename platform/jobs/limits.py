@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Sum
 
-from catalog.models import DatasetVersion
+from catalog.usage import stored_bytes
 from generators.spec import Estimate
 from jobs.models import Job
 from jobs.types import JobLimitExceeded, JobType, QuotaExceeded, get_job_type
@@ -63,12 +62,6 @@ def check_quotas(user, job: Job, estimate: Estimate) -> None:
             f"quota of {_bytes(quota)} (SYNTHREG_USER_STORAGE_BYTES). Make the job smaller, wait for your "
             f"jobs to finish, or ask an administrator to remove versions you no longer need.",
             used=stored + pending, limit=quota, status=403)
-
-
-def stored_bytes(user) -> int:
-    """Bytes of the ready versions of every dataset the user owns."""
-    ready = DatasetVersion.objects.filter(dataset__owner=user, status=DatasetVersion.Status.READY)
-    return ready.aggregate(total=Sum("total_size"))["total"] or 0
 
 
 def _bytes(value: float) -> str:

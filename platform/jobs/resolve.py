@@ -36,7 +36,8 @@ def resolve_input(user, declared: Input, value: str | int) -> DatasetVersion:
     field = f"parameters.{declared.name}"
     if isinstance(value, int) and not isinstance(value, bool):
         version = DatasetVersion.objects.select_related("dataset").filter(pk=value).first()
-        if version is None or not policy.can_use_as_input(user, version.dataset):
+        # A version the release gate holds from the user is as good as absent (access.gate).
+        if version is None or not policy.can_use_as_input(user, version.dataset) or policy.held_from(user, version):
             raise JobTargetNotFound(f"no dataset version {value}")
         if version.status != DatasetVersion.Status.READY:
             raise JobParameterError(field, f"{version} is {version.status}; only ready versions can be read")
@@ -56,7 +57,8 @@ def resolve_input(user, declared: Input, value: str | int) -> DatasetVersion:
         raise JobParameterError(field, f"{dataset.slug} holds {dataset.data_format}; {declared.name} takes "
                                        f"{' or '.join(declared.formats)}")
     if version is None:
-        version = dataset.latest_ready_version()
+        version = (policy.visible_versions(user).filter(dataset=dataset, status=DatasetVersion.Status.READY)
+                   .order_by("-number").first())
         if version is None:
             raise JobParameterError(field, f"{dataset.slug} has no ready version")
     return version
@@ -71,14 +73,16 @@ def input_version(job, declared: Input) -> DatasetVersion | None:
 def target_dataset(
     user, parameters: dict[str, Any], inputs: dict[str, DatasetVersion], *, kind: str, modality: str,
     default_slug: str, title: str, maker: str, format: str, card: str = "", tags: tuple[str, ...] = (),
-    reference: Dataset | None = None,
+    reference: Dataset | None = None, gated: bool = False,
 ) -> Dataset:
     """The dataset a job publishes into: ``parameters["dataset"]`` (or ``default_slug``), which the
     user must manage, of the job's kind, modality and data format; a new one is returned unsaved (service.submit
     saves it with the job). Output made from a restricted input is restricted: real content may
-    show in it (composites show real pixels; a model may memorise records)."""
-    restricted_from = next((name for name, version in inputs.items()
-                            if version.dataset.access == Dataset.Access.RESTRICTED), None)
+    show in it (composites show real pixels; a model may memorise records). With ``gated`` (a
+    synthesizer whose output is evaluated) it is private instead, and the release gate holds each
+    version made from restricted data until its evaluation passes (access.gate)."""
+    restricted_from = None if gated else next((name for name, version in inputs.items()
+                                               if version.dataset.access == Dataset.Access.RESTRICTED), None)
     access = Dataset.Access.RESTRICTED if restricted_from else parameters.get("access", Dataset.Access.PRIVATE)
     slug = parameters.get("dataset") or default_slug
     dataset = Dataset.objects.filter(slug=slug).first()

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Dataset
+from jobs.checkpoints import Checkpoint
 from jobs.lifecycle import clean_staging, job_ended, staging_dir
 from jobs.models import Job
 from jobs.types import get_job_type
@@ -101,6 +102,8 @@ class JobRun:
         self.job = job
         self.worker = worker
         self.staging = staging_dir(job)
+        # Survives this delivery if the worker dies; gone once the job ends (execute, job_ended).
+        self.checkpoint = Checkpoint(job)
         self._last_write = 0.0
         # A retried delivery continues the tail its earlier tries wrote.
         self._log: list[dict] = list(job.progress_log or [])
@@ -176,6 +179,8 @@ def execute(job_id: str) -> None:
             job_ended(job)
     finally:
         clean_staging(job)
+        if not Job.objects.filter(pk=job.pk, state=State.RUNNING).exists():
+            run.checkpoint.clear()
 
 
 def _report_failure(job: Job, exc: Exception) -> str:

@@ -154,7 +154,8 @@ class UnknownJobType(Unknown, JobParameterError):
 
 JOB_TYPES: Registry[JobType] = Registry(
     "job type", JobType, lambda job_type: job_type.name,
-    builtins=["jobs.generate.GENERATE", "jobs.shards.GENERATE_SHARD", "jobs.evaluate.EVALUATE"],
+    builtins=["jobs.generate.GENERATE", "jobs.shards.GENERATE_SHARD", "jobs.evaluate.EVALUATE",
+              "jobs.synthesize.SYNTHESIZE", "jobs.refine.REFINE", "jobs.adapt.ADAPT"],
     entry_point_group=ENTRY_POINT_GROUP, unknown=UnknownJobType,
 )
 get_job_type = JOB_TYPES.get

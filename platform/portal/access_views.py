@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from access import policy, requests
+from access import gate, policy, requests
 from access.models import AccessRequest
 from catalog.models import Dataset
 
@@ -45,7 +45,11 @@ def access_decide(request, pk: int):
     if decision not in ("grant", "refuse"):
         messages.error(request, "decision: choose grant or refuse.")
         return redirect(made.dataset)
-    made = requests.decide(made, request.user, grant=decision == "grant")
+    try:
+        made = requests.decide(made, request.user, grant=decision == "grant")
+    except gate.GateRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(made.dataset)
     messages.info(request, f"{made.user.username}'s request for {made.dataset.slug}: {made.state}.")
     return redirect(made.dataset)
 

@@ -67,12 +67,11 @@ def generator_detail(request, slug: str):
         spec = registry.get(slug)
     except registry.UnknownGenerator:
         raise Http404(f"No generator {slug!r}.") from None
-    examples = (DatasetVersion.objects.filter(generator__slug=slug, status=DatasetVersion.Status.READY,
-                                              dataset__in=policy.visible_datasets(request.user))
+    examples = (policy.visible_versions(request.user).filter(generator__slug=slug, status=DatasetVersion.Status.READY)
                 .select_related("dataset").order_by("-created_at")[:6])
     return render(request, "portal/generator.html", {
         "spec": spec, "parameters": fields_for(spec.schema, fill_defaults(spec.schema, {})),
-        "examples": [(v, policy.can_download(request.user, v.dataset)) for v in examples],
+        "examples": [(v, policy.can_download_version(request.user, v)) for v in examples],
         "presets": [(p, p.tuned_on is not None and policy.can_view(request.user, p.tuned_on.dataset))
                     for p in visible_presets(slug, request.user)],
     })

@@ -68,7 +68,7 @@ def build(versions: list[DatasetVersion], user) -> Graph:
             graph.edges.append((key, target, "ran"))
         for link in version.parent_links.all():
             parent = link.parent
-            seen = policy.can_view(user, parent.dataset)
+            seen = policy.can_view_version(user, parent)
             key = graph.add(Node(f"v{parent.pk}", f"{parent.dataset.slug} v{parent.number}" if seen else "a dataset you cannot see",
                                  0, reverse("portal:version", args=[parent.pk]) if seen else None))
             graph.edges.append((key, target, link.relation))

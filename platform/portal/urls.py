@@ -1,16 +1,19 @@
 from django.urls import path
 
-from portal import access_views, catalog_views, version_views, views
+from portal import access_views, catalog_views, gate_views, upload_views, version_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", catalog_views.catalog, name="home"),
     path("datasets/", catalog_views.catalog, name="datasets"),
+    path("uploads/new/", upload_views.upload_page, name="upload"),
     path("datasets/<slug:slug>/", views.dataset_detail, name="dataset"),
     path("datasets/<slug:slug>/access/", access_views.access_request_page, name="access-request"),
     path("datasets/<slug:slug>/access/request/", access_views.access_request, name="access-request-submit"),
     path("access-requests/<int:pk>/decide/", access_views.access_decide, name="access-decide"),
+    path("datasets/<slug:slug>/publish/", gate_views.dataset_publish, name="dataset-publish"),
+    path("versions/<int:pk>/override/", gate_views.version_override, name="version-override"),
     path("generators/", catalog_views.generator_list, name="generators"),
     path("generators/<slug:slug>/", catalog_views.generator_detail, name="generator"),
     path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),

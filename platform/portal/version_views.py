@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from access import policy
+from access import gate, policy
 from catalog.models import DatasetVersion
 from jobs.visibility import visible_jobs
 from portal import evaluations, lineage_graph, samples
@@ -18,7 +18,7 @@ from portal.templatetags.portal import filesize
 def visible_version(request, pk: int) -> DatasetVersion:
     version = (DatasetVersion.objects.select_related("dataset__reference", "dataset__owner", "generator", "job")
                .prefetch_related("evaluations__reference__dataset", "parent_links__parent__dataset").filter(pk=pk).first())
-    if version is None or not policy.can_view(request.user, version.dataset):
+    if version is None or not policy.can_view_version(request.user, version):
         raise Http404("No such version.")
     return version
 
@@ -34,7 +34,7 @@ def mark_visible_jobs(versions: list[DatasetVersion], user) -> None:
 def _content_version(request, pk: int) -> DatasetVersion:
     """A version whose content the viewer may show: never a restricted one, whoever asks."""
     version = visible_version(request, pk)
-    if not policy.can_download(request.user, version.dataset) or version.status != DatasetVersion.Status.READY:
+    if not policy.can_download_version(request.user, version) or version.status != DatasetVersion.Status.READY:
         raise Http404("No such version.")
     return version
 
@@ -90,15 +90,16 @@ def version_detail(request, pk: int):
     dataset = version.dataset
     evaluations.annotate([version], request.user)
     mark_visible_jobs([version], request.user)
-    viewable = policy.can_download(request.user, dataset) and version.status == DatasetVersion.Status.READY
-    children = (DatasetVersion.objects.filter(parent_links__parent=version, dataset__in=policy.visible_datasets(request.user))
+    viewable = policy.can_download_version(request.user, version) and version.status == DatasetVersion.Status.READY
+    children = (policy.visible_versions(request.user).filter(parent_links__parent=version)
                 .select_related("dataset").distinct())
     context = {
-        "version": version, "dataset": dataset, "downloadable": viewable,
+        "version": version, "dataset": dataset, "downloadable": viewable, "gate": gate.standing(version),
         "files": version.manifest.get("files", []), "children": children,
         "lineage": lineage_graph.render_svg(lineage_graph.build([version], request.user)),
         "evaluations": sorted(version.evaluations.all(), key=lambda e: e.created_at, reverse=True),
-        "siblings": dataset.versions.exclude(pk=version.pk).order_by("-number")[:50],
+        "siblings": policy.visible_versions(request.user).filter(dataset=dataset).exclude(pk=version.pk)
+                    .order_by("-number")[:50],
     }
     if viewable:
         context["snippets"] = _snippets(request, version)

@@ -13,7 +13,7 @@ from generators.params import ParameterError, fill_defaults
 from jobs import service
 from jobs.types import JobParameterError, JobTargetNotFound, get_job_type, submittable
 from jobs.visibility import visible_jobs
-from portal import evaluations, lineage_graph
+from portal import evaluations, gate_views, lineage_graph
 from portal.access_views import access_needed
 from portal.schema_form import fields_for, read_values
 from portal.version_views import mark_visible_jobs
@@ -25,11 +25,12 @@ def dataset_detail(request, slug):
         if policy.is_known_to(request.user, dataset):
             return access_needed(request, dataset)
         raise Http404("No such dataset.")
-    versions = list(dataset.versions.select_related("generator", "job", "dataset")
+    versions = list(policy.visible_versions(request.user).filter(dataset=dataset)
+                    .select_related("generator", "job", "dataset")
                     .prefetch_related("evaluations", "parent_links__parent__dataset").order_by("-number"))
     evaluations.annotate(versions, request.user)
     mark_visible_jobs(versions, request.user)
-    board = leaderboard(dataset, policy.visible_datasets(request.user)) if dataset.kind == Dataset.Kind.REFERENCE else []
+    board = leaderboard(dataset, policy.visible_versions(request.user)) if dataset.kind == Dataset.Kind.REFERENCE else []
     reference = dataset.reference
     return render(request, "portal/dataset.html", {
         "dataset": dataset, "versions": versions, "leaderboard": board,
@@ -38,12 +39,13 @@ def dataset_detail(request, slug):
         "reference_requestable": reference is not None and policy.can_request_access(request.user, reference),
         "lineage": lineage_graph.render_svg(lineage_graph.build(versions[:8], request.user)),
         "access_requests": requests.pending_for(request.user, dataset),
+        **gate_views.dataset_context(dataset, request.user),
     })
 
 
 def evaluation_detail(request, pk):
     evaluation = get_object_or_404(Evaluation.objects.select_related("version__dataset", "reference__dataset"), pk=pk)
-    if not policy.can_view(request.user, evaluation.version.dataset):
+    if not policy.can_view_version(request.user, evaluation.version):
         raise Http404("No such evaluation.")
     return render(request, "portal/evaluation.html", {
         "evaluation": evaluation, "results": evaluation.results,
@@ -166,7 +168,7 @@ def job_new(request):
 def version_evaluate(request, pk):
     """Queue an evaluation of one version against its dataset's reference."""
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
-    if not policy.can_view(request.user, version.dataset):
+    if not policy.can_view_version(request.user, version):
         raise Http404("No such version.")
     evaluations.annotate([version], request.user)
     if version.evaluating:  # a second click while one runs would only duplicate it

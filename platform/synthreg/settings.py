@@ -273,6 +273,20 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- Uploads of real data (catalog/uploads) -----------------------------------------------
+# One upload's file, an archive's members and what they declare uncompressed, a table read
+# whole into memory, one image's side. Multipart uploads are also capped by the request limit
+# below; larger files go in chunks of at most SYNTHREG_UPLOAD_CHUNK_BYTES, which gather in
+# SYNTHREG_UPLOAD_DIR for at most SYNTHREG_UPLOAD_SESSION_SECONDS.
+SYNTHREG_UPLOAD_MAX_BYTES = int(os.environ.get("SYNTHREG_UPLOAD_MAX_BYTES", 2**30))
+SYNTHREG_UPLOAD_MAX_MEMBERS = int(os.environ.get("SYNTHREG_UPLOAD_MAX_MEMBERS", 10_000))
+SYNTHREG_UPLOAD_MAX_UNCOMPRESSED = int(os.environ.get("SYNTHREG_UPLOAD_MAX_UNCOMPRESSED", 2**30))
+SYNTHREG_UPLOAD_MAX_TABLE_BYTES = int(os.environ.get("SYNTHREG_UPLOAD_MAX_TABLE_BYTES", 256 * 2**20))
+SYNTHREG_UPLOAD_MAX_IMAGE_SIDE = int(os.environ.get("SYNTHREG_UPLOAD_MAX_IMAGE_SIDE", 4096))
+SYNTHREG_UPLOAD_CHUNK_BYTES = int(os.environ.get("SYNTHREG_UPLOAD_CHUNK_BYTES", 8 * 2**20))
+SYNTHREG_UPLOAD_SESSION_SECONDS = int(os.environ.get("SYNTHREG_UPLOAD_SESSION_SECONDS", 24 * 3600))
+SYNTHREG_UPLOAD_DIR = VAR_DIR / "uploads"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

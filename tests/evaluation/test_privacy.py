@@ -168,3 +168,22 @@ def test_random_baseline_is_zero_for_copies_and_one_for_random_rows():
     random_rows = privacy.uniform_baseline(train, 300, seed=9)
     d, _ = knn(encode(random_rows), encode(train))
     assert privacy.random_baseline(float(np.median(d)), train, encode, n=300)["score"] == pytest.approx(1.0, abs=0.15)
+
+
+def test_density_ratio_attack_ignores_rounding_noise_in_directions_without_variance():
+    # A category one-hot encoded: its two columns always sum to 1, so one direction has no variance.
+    # Noise in the last bits (another CPU's rounding) must not move the attack's scores.
+    rng = np.random.default_rng(0)
+
+    def rows(n):
+        north = rng.integers(0, 2, n).astype(float)
+        return np.c_[rng.normal(size=(n, 3)), north, 1.0 - north]
+
+    train, holdout, synthetic = rows(200), rows(200), rows(200)
+    members, nonmembers = privacy.mia_density_ratio_scores(train, holdout, synthetic)
+
+    def jitter(a):
+        return a * (1 + rng.uniform(-4e-16, 4e-16, a.shape))
+
+    again = privacy.mia_density_ratio_scores(jitter(train), jitter(holdout), jitter(synthetic))
+    np.testing.assert_allclose(np.r_[members, nonmembers], np.r_[again], rtol=1e-6, atol=1e-9)

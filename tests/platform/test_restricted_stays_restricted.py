@@ -4,10 +4,18 @@ immutable, and only `manage.py declassify` with its confirmation flag may declas
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from access.models import AuditEvent, Grant
 from catalog.models import Dataset, DatasetVersion, ImmutableVersionError, RestrictionError
 from tests.platform.test_access import make_dataset
+from tests.platform.test_permissions_every_view import (  # noqa: F401 - private_world is a fixture
+    SECRET_CELL,
+    WRITE_VIEWS,
+    private_world,
+    route_names,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +117,30 @@ def test_admin_grants_are_audited(wine, admin_client, other_user):
     grant = Grant.objects.get(dataset=dataset, user=other_user)
     assert grant.granted_by.is_superuser
     assert AuditEvent.objects.get(action="grant").details == {"user": other_user.username, "via": "admin"}
+
+
+UPLOADED_ROUTES = {"api:version-file": "data.parquet", "api:version-archive": None, "api:version-format": "parquet"}
+
+
+@pytest.mark.parametrize("who", ["owner", "admin"])
+def test_an_uploaded_restricted_dataset_never_leaves_by_any_route(who, private_world, user, admin_user):  # noqa: F811
+    """The sweep over every route, pointed at Alice's uploaded real table: its cells appear nowhere,
+    not even to her or to staff, and its files, archive and exports answer 403."""
+    uploaded = private_world["uploaded"]
+    kwargs = {name: value for name, value in private_world.items() if name not in ("secrets", "uploaded")}
+    for name in kwargs:
+        if "pk" in kwargs[name] and name.startswith(("api:version", "portal:version")):
+            kwargs[name] = {**kwargs[name], "pk": uploaded.pk}
+    kwargs["api:version-file"]["path"] = "data.parquet"
+    kwargs["api:dataset-detail"] = kwargs["api:dataset-versions"] = {"slug": uploaded.dataset.slug}
+    kwargs["portal:dataset"] = {"slug": uploaded.dataset.slug}
+    client = APIClient()
+    client.force_authenticate(user if who == "owner" else admin_user)
+    for name in sorted(route_names()):
+        if name == "api:api-root" or name in WRITE_VIEWS:
+            continue
+        response = client.get(reverse(name, kwargs=kwargs.get(name, {})))
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert SECRET_CELL.encode() not in body, f"{name} shows a real cell to its {who}"
+        if name in UPLOADED_ROUTES:
+            assert response.status_code == 403, f"{name} answered {response.status_code}"

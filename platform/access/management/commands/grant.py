@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from access import gate
 from access.models import AuditEvent, Grant
 from catalog.models import Dataset
 
@@ -32,6 +33,11 @@ class Command(BaseCommand):
         granter = users.filter(username=by).first() if by else target.owner
         if granter is None or not (granter.is_staff or granter.pk == target.owner_id):
             raise CommandError(f"--by {by!r}: only the dataset's owner or a staff user may grant access")
+        if not revoke:
+            try:  # sharing is publishing: not while the release gate holds a version
+                gate.check_publishable(target, "grant")
+            except gate.GateRefused as exc:
+                raise CommandError(str(exc)) from None
         with transaction.atomic():
             if revoke:
                 changed = Grant.objects.filter(dataset=target, user=grantee).delete()[0] > 0
