@@ -16,8 +16,9 @@ from django.utils.http import content_disposition_header
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from access import policy
-from api.archives import stream_version_zip, version_zip_length
 from catalog import storage
+from catalog.archives import archive_index, stream_version_zip, version_zip_length
+from catalog.exports import images
 from catalog.exports.registry import FORMATS, formats_for
 from catalog.models import DatasetVersion
 
@@ -109,19 +110,52 @@ def _streamed(request, version: DatasetVersion, *, etag: str, media_type: str, f
         response = StreamingHttpResponse(body(), content_type=media_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["ETag"] = etag
-    # The CRCs or rows are computed on the way: no byte offsets to resume from.
+    # Rows or records are converted on the way: no byte offsets to resume from.
     response["Accept-Ranges"] = "none"
     return response
 
 
 def version_archive_response(request, version: DatasetVersion) -> HttpResponse:
+    """The version as one zip: fixed bytes (its index known), so HEAD, ETag, Range and a digest apply."""
     _check_download(request, version, "*")
-    response = _streamed(request, version, etag=archive_etag(version), media_type="application/zip",
-                         filename=f"{version.dataset.slug}-v{version.number}.zip", audit_path="*",
-                         body=lambda: stream_version_zip(version))
-    if response.status_code == 200:
-        response["Content-Length"] = str(version_zip_length(version))
+    etag, size = archive_etag(version), version_zip_length(version)
+    if _matches_any(request.headers.get("If-None-Match", ""), etag):
+        return _not_modified(etag)
+    try:
+        byte_range = _requested_range(request, size, etag)
+    except ValueError as exc:
+        return _unsatisfiable(exc, "the archive", size)
+    index = archive_index(version)  # computed on the first request of a version no job warmed
+    if request.method == "HEAD":
+        response = HttpResponse(content_type="application/zip")
+    else:
+        policy.audit(request.user, "download", str(version), path="*")
+        first, last = byte_range or (0, size - 1)
+        response = StreamingHttpResponse(stream_version_zip(version, first, last + 1), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, f"{version.dataset.slug}-v{version.number}.zip")
+    _whole_or_range(response, byte_range, size, etag, index["sha256"])
     return response
+
+
+def _unsatisfiable(exc: ValueError, what: str, size: int) -> JsonResponse:
+    response = JsonResponse({"detail": f"Range not satisfiable: {exc}, but {what} has {size} bytes."}, status=416)
+    response["Content-Range"] = f"bytes */{size}"
+    return response
+
+
+def _whole_or_range(response: HttpResponse, byte_range: tuple[int, int] | None, size: int, etag: str,
+                    sha256: str) -> None:
+    """The headers of a file or archive of fixed bytes: length, range, ETag and digest."""
+    first, last = byte_range or (0, size - 1)
+    if byte_range:
+        response.status_code = 206
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    response["Content-Length"] = str(last - first + 1)
+    response["ETag"] = etag
+    response["Accept-Ranges"] = "bytes"
+    # The digest of the whole representation, also on a partial response (RFC 9530).
+    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(sha256)).decode()}:"
+    response["X-Checksum-SHA256"] = sha256
 
 
 def version_format_response(request, version: DatasetVersion, name: str, versions_url: str) -> HttpResponse:
@@ -135,6 +169,21 @@ def version_format_response(request, version: DatasetVersion, name: str, version
     return _streamed(request, version, etag=_derived_etag(version, writer),
                      media_type=export.media_type, filename=export.filename(version),
                      audit_path=f"format:{name}", body=lambda: export.write(version, versions_url))
+
+
+def webdataset_shard_response(request, version: DatasetVersion, name: str) -> HttpResponse:
+    """One WebDataset shard (``images.shard_names``), streamed like an export."""
+    _check_download(request, version, f"webdataset:{name}")
+    if FORMATS["webdataset-shards"] not in formats_for(version):
+        raise Http404(f"{version} has no WebDataset shards.")
+    try:
+        body = images.write_shard(version, name)
+    except KeyError:
+        names = [shard for shard, _ in images.shard_names(version)]
+        raise Http404(f"{name!r} is no shard of {version}: they are {names[0]} to {names[-1]}.") from None
+    writer = f"webdataset-shard-{images.SHARD_SAMPLES}-{FORMATS['webdataset-shards'].revision} {name}"
+    return _streamed(request, version, etag=_derived_etag(version, writer), media_type="application/x-tar",
+                     filename=name, audit_path=f"webdataset:{name}", body=lambda: body)
 
 
 def version_file_response(request, version: DatasetVersion, path: str) -> HttpResponse:
@@ -153,25 +202,14 @@ def version_file_response(request, version: DatasetVersion, path: str) -> HttpRe
     try:
         byte_range = _requested_range(request, size, etag)
     except ValueError as exc:
-        response = JsonResponse({"detail": f"Range not satisfiable: {exc}, but {path} has {size} bytes."},
-                                status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        return _unsatisfiable(exc, path, size)
     if request.method == "HEAD":
         response = HttpResponse(content_type=_content_type(path))
         response["Content-Disposition"] = content_disposition_header(True, path.rsplit("/", 1)[-1])
     else:
         policy.audit(request.user, "download", str(version), path=path)
         response = _file_body(version, path, byte_range)
-    first, last = byte_range or (0, size - 1)
-    if byte_range:
-        response.status_code = 206
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    response["Content-Length"] = str(last - first + 1)
-    response["ETag"] = etag
-    response["Accept-Ranges"] = "bytes"
-    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(entry['sha256'])).decode()}:"
-    response["X-Checksum-SHA256"] = entry["sha256"]
+    _whole_or_range(response, byte_range, size, etag, entry["sha256"])
     return response
 
 

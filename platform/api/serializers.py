@@ -85,6 +85,8 @@ class PresetSerializer(serializers.ModelSerializer):
     generator = serializers.CharField(source="generator.slug", read_only=True)
     builtin = serializers.SerializerMethodField()
     tuned_on = serializers.SerializerMethodField()
+    # Null for the implicit `defaults`, which no one created.
+    created_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = GeneratorPreset
@@ -115,7 +117,7 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "type", "state", "progress", "progress_message", "parameters", "queue", "owner",
+        fields = ["id", "type", "state", "progress", "progress_message", "progress_log", "parameters", "queue", "owner",
                   "dataset", "output_version", "parent", "attempts", "error", "created_at", "started_at",
                   "finished_at"]
         read_only_fields = fields

@@ -18,6 +18,7 @@ urlpatterns = [
     path("versions/<int:pk>/files/<path:path>", views.version_file, name="version-file"),
     path("versions/<int:pk>/archive.zip", views.version_archive, name="version-archive"),
     path("versions/<int:pk>/formats/<str:name>", views.version_format, name="version-format"),
+    path("versions/<int:pk>/webdataset/<str:name>", views.version_webdataset_shard, name="version-webdataset-shard"),
     path("versions/<int:pk>/job-report.<str:kind>", views.version_job_report, name="version-job-report"),
     path("evaluations/<int:pk>/report.<str:kind>", views.evaluation_report, name="evaluation-report"),
     path("uploads/", uploads.upload, name="upload"),

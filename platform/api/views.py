@@ -16,6 +16,7 @@ from api.downloads import (
     version_archive_response,
     version_file_response,
     version_format_response,
+    webdataset_shard_response,
 )
 from api.parsers import GuardedJSONParser
 from api.schema import generate_request_schema, job_request_schema
@@ -120,23 +121,49 @@ def _response_header(name: str, description: str, codes: list[int]) -> OpenApiPa
     return OpenApiParameter(name, str, OpenApiParameter.HEADER, response=codes, description=description)
 
 
+RANGE = OpenApiParameter("Range", str, OpenApiParameter.HEADER, description=(
+    "One range, `bytes=a-b`, `bytes=a-` or `bytes=-n`, answered 206; several ranges get the whole file."))
+IF_RANGE = OpenApiParameter("If-Range", str, OpenApiParameter.HEADER, description=(
+    "The ETag of the partial download: if it no longer matches, the whole file comes back (200)."))
+UNSATISFIABLE = OpenApiResponse(description="`Range` starts past the end; `Content-Range: bytes */<size>`.")
+
+
 @extend_schema(
-    responses={(200, "application/zip"): bytes, 304: NOT_MODIFIED, 403: RESTRICTED},
-    parameters=[IF_NONE_MATCH, _response_header("ETag", "Strong, from the version's manifest.", [200, 304]),
+    responses={(200, "application/zip"): bytes,
+               (206, "application/zip"): OpenApiResponse(bytes, description="The one byte range asked for in `Range`."),
+               304: NOT_MODIFIED, 403: RESTRICTED, 416: UNSATISFIABLE},
+    parameters=[RANGE, IF_RANGE, IF_NONE_MATCH,
+                _response_header("ETag", "Strong, from the version's manifest.", [200, 206, 304]),
                 _response_header("Content-Length", "Known in advance: the zip is stored, sized from the manifest.",
-                                 [200]),
-                _response_header("Accept-Ranges", "`none`: the CRCs are computed as it streams.", [200])],
+                                 [200, 206]),
+                _response_header("Repr-Digest", "RFC 9530: `sha-256=:<base64>:` of the whole archive.", [200, 206]),
+                _response_header("X-Checksum-SHA256", "The whole archive's sha256, hex.", [200, 206]),
+                _response_header("Accept-Ranges", "`bytes`.", [200, 206]),
+                _response_header("Content-Range", "`bytes a-b/size` (206) or `bytes */size` (416).", [206, 416])],
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([AllowAny])  # the access policy decides, per dataset
 def version_archive(request, pk: int):
     """The whole version (its files and manifest) as one streamed zip; `HEAD` gives its headers.
 
-    Stored (no compression), so its `Content-Length` is known from the manifest; it has no digest
-    header and no `Range` (`Accept-Ranges: none`), since the CRCs are computed as it streams: check
-    each file against the manifest's sha256, or download the files one by one to resume."""
+    Stored (no compression), so its bytes are fixed: `Content-Length` from the manifest, a digest
+    of the whole archive, and an interrupted download resumes with `Range` and `If-Range: <ETag>`."""
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
     return version_archive_response(request, version)
+
+
+@extend_schema(
+    responses={(200, "application/x-tar"): bytes, 304: NOT_MODIFIED, 403: RESTRICTED,
+               404: OpenApiResponse(description="No such version, or no such shard of it.")},
+    parameters=[IF_NONE_MATCH, _response_header("ETag", "Strong: the manifest and the shard's writer.", [200, 304])],
+)
+@api_view(["GET", "HEAD"])
+@permission_classes([AllowAny])  # the access policy decides, per dataset
+def version_webdataset_shard(request, pk: int, name: str):
+    """One WebDataset shard of an image version, `<slug>-v<n>-000000.tar` and on, 10,000 samples each;
+    the `webdataset-shards` format lists them (a `wids` shard index with a brace-expanded URL)."""
+    version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
+    return webdataset_shard_response(request, version, name)
 
 
 @extend_schema(
@@ -153,7 +180,8 @@ def version_archive(request, pk: int):
 def version_format(request, pk: int, name: str):
     """The version converted to an export format (listed under `formats` in the version), streamed.
 
-    `png` (zip of images and labels.csv), `webdataset` (tar), `coco` (one file across shards),
+    `png` (zip of images and labels.csv), `webdataset` (one tar), `webdataset-shards` (JSON shard
+    index of tars of 10,000 samples), `coco` (one file across shards),
     `parquet`, `csv`, `huggingface` (zip: README.md card and Parquet), `croissant` (JSON-LD)."""
     version = get_object_or_404(DatasetVersion.objects.select_related("dataset__owner", "generator"), pk=pk)
     return version_format_response(request, version, name, request.build_absolute_uri(reverse("api:version-list")))
@@ -165,16 +193,14 @@ def version_format(request, pk: int, name: str):
         (206, "*/*"): OpenApiResponse(bytes, description="The one byte range asked for in `Range`."),
         304: NOT_MODIFIED,
         403: RESTRICTED,
-        416: OpenApiResponse(description="`Range` starts past the end; `Content-Range: bytes */<size>`."),
+        416: UNSATISFIABLE,
     },
     parameters=[
         OpenApiParameter("min_visible", {"type": "number", "minimum": 0, "maximum": 1}, description=(
             "COCO files only: leave out objects less visible than this fraction (streamed; no `Range`, "
             "`ETag` or digest, since the bytes are not the stored ones).")),
-        OpenApiParameter("Range", str, OpenApiParameter.HEADER, description=(
-            "One range, `bytes=a-b`, `bytes=a-` or `bytes=-n`, answered 206; several ranges get the whole file.")),
-        OpenApiParameter("If-Range", str, OpenApiParameter.HEADER, description=(
-            "The ETag of the partial download: if it no longer matches, the whole file comes back (200).")),
+        RANGE,
+        IF_RANGE,
         IF_NONE_MATCH,
         _response_header("ETag", "Strong: the file's sha256 from the manifest, quoted.", [200, 206, 304]),
         _response_header("Repr-Digest", "RFC 9530: `sha-256=:<base64>:` of the whole file.", [200, 206]),

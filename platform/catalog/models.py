@@ -173,6 +173,8 @@ class DatasetVersion(models.Model):
     # {"files": [{"path", "size", "sha256"}], "created_by": ...}; written last.
     manifest = models.JSONField(default=dict, blank=True)
     total_size = models.BigIntegerField(default=0)
+    # The whole-version zip's member CRCs and SHA-256, computed once from the files (catalog/archives.py).
+    archive_index = models.JSONField(default=dict, blank=True)
     samples = models.BigIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
     preview = models.CharField(max_length=300, blank=True, help_text="Path of a preview image inside the version.")
@@ -239,34 +241,6 @@ class Evaluation(models.Model):
         ordering = ["-created_at"]
 
 
-class UploadSession(models.Model):
-    """A chunked, resumable upload: its bytes gather in ``SYNTHREG_UPLOAD_DIR`` until it is finished
-    (checked, published, removed), abandoned or expired. It belongs to one user."""
-
-    class State(models.TextChoices):
-        OPEN = "open"
-        DONE = "done"
-        FAILED = "failed"
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_sessions")
-    filename = models.CharField(max_length=255)
-    format = models.CharField(max_length=32)
-    size = models.BigIntegerField()
-    received = models.BigIntegerField(default=0)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
-    error = models.TextField(blank=True)
-    version = models.ForeignKey(DatasetVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"upload {self.pk} ({self.filename})"
-
-
 class GeneratorPreset(models.Model):
     """A named set of a generator's parameters: hand-picked, or found by a tuning job.
 
@@ -295,3 +269,31 @@ class GeneratorPreset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.generator.slug}:{self.name}"
+
+
+class UploadSession(models.Model):
+    """A chunked, resumable upload: its bytes gather in ``SYNTHREG_UPLOAD_DIR`` until it is finished
+    (checked, published, removed), abandoned or expired. It belongs to one user."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_sessions")
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=32)
+    size = models.BigIntegerField()
+    received = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    error = models.TextField(blank=True)
+    version = models.ForeignKey(DatasetVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"upload {self.pk} ({self.filename})"

@@ -31,13 +31,8 @@ TUNED_ON_KEY = "preset_tuned_on_version"
 SLUG = re.compile(r"^[-a-z0-9_]+$")
 
 
-class PresetError(ValueError):
+class PresetError(ParameterError):
     """A preset that cannot be registered; ``field`` names the offending argument."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 class UnknownPreset(LookupError):

@@ -27,6 +27,9 @@ class Job(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0)
     progress_message = models.CharField(max_length=200, blank=True)
+    # The last progress messages, oldest first ({"at", "progress", "message"}): the job page's live
+    # log tail. Only messages our code writes (JobRun.progress), never a data value.
+    progress_log = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

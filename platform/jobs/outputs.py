@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import save_file
 
+from catalog.archives import archive_index
 from catalog.generator_rows import sync_generator
 from catalog.models import Dataset, DatasetVersion
 from catalog.publish import publish_version
@@ -38,13 +39,16 @@ def publish(job_run, *, samples: int, staging: Path | None = None, dataset: Data
     (lineage that is no input: the version a generate job's preset was tuned on); ``result`` is the
     job's result, recorded in the same transaction."""
     job = job_run.job
-    return publish_version(
+    version = publish_version(
         dataset=dataset or job.dataset, staging=staging or job_run.staging, key=str(job.pk),
         claim=lambda: job_run.complete(result), samples=samples, summary=summary, preview=preview,
         generator=sync_generator(generator) if generator else None, parameters=parameters, seed=seed,
         job=job, parents=[*lineage(job), *parents], on_published=queue_evaluation,
         format=format or (generator.format if generator else None),
     )
+    # The worker reads the files once more for the archive's CRCs and digest, so no download waits on it.
+    archive_index(version)
+    return version
 
 
 def lineage(job) -> list[tuple[DatasetVersion, str]]:

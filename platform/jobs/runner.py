@@ -96,6 +96,7 @@ class JobRun:
     """What a job type's ``run`` function gets: the row, a staging folder, progress, completion."""
 
     PROGRESS_INTERVAL = 0.5  # seconds between progress writes
+    LOG_TAIL = 50  # progress messages kept on the row (Job.progress_log)
 
     def __init__(self, job: Job, worker: str) -> None:
         self.job = job
@@ -104,19 +105,31 @@ class JobRun:
         # Survives this delivery if the worker dies; gone once the job ends (execute, job_ended).
         self.checkpoint = Checkpoint(job)
         self._last_write = 0.0
+        # A retried delivery continues the tail its earlier tries wrote.
+        self._log: list[dict] = list(job.progress_log or [])
+
+    def _note(self, fraction: float, message: str) -> list[dict]:
+        """Append a changed message to the tail (kept even when the write is throttled); return it."""
+        message = message[:200]
+        if message and (not self._log or self._log[-1]["message"] != message):
+            self._log.append({"at": timezone.now().isoformat(timespec="seconds"),
+                              "progress": round(min(max(float(fraction), 0.0), 1.0), 4), "message": message})
+            del self._log[:-self.LOG_TAIL]
+        return self._log
 
     def _held(self):
         return Job.objects.filter(pk=self.job.pk, state=State.RUNNING, worker=self.worker)
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Record progress (throttled); raises JobAborted once the job is no longer ours."""
+        log_tail = self._note(fraction, message)
         now = time.monotonic()
         if fraction < 1.0 and now - self._last_write < self.PROGRESS_INTERVAL:
             return
         self._last_write = now
         updated = self._held().update(
             progress=min(max(float(fraction), 0.0), 1.0), progress_message=message[:200],
-            heartbeat_at=timezone.now(),
+            progress_log=log_tail, heartbeat_at=timezone.now(),
         )
         if not updated:
             raise JobAborted(str(self.job.pk))
@@ -128,7 +141,8 @@ class JobRun:
 
     def release(self, message: str) -> JobReleased:
         """Hand the job back, still running, until its shards wake it; raise what it returns."""
-        if not self._held().update(worker="", progress_message=message[:200], heartbeat_at=timezone.now()):
+        if not self._held().update(worker="", progress_message=message[:200],
+                                   progress_log=self._note(self.job.progress, message), heartbeat_at=timezone.now()):
             raise JobAborted(str(self.job.pk))
         return JobReleased(message)
 
@@ -136,7 +150,7 @@ class JobRun:
         """Mark the job succeeded; call inside the transaction that records its outputs."""
         updated = self._held().update(
             state=State.SUCCEEDED, progress=1.0, progress_message="done", finished_at=timezone.now(),
-            result=result or {},
+            progress_log=self._note(1.0, "done"), result=result or {},
         )
         if not updated:
             raise JobAborted(str(self.job.pk))

@@ -65,19 +65,30 @@ def _visible_job(request, pk):
     return job
 
 
+def _job_context(request, job) -> dict:
+    """What the job page and its polled fragment show: the job, its version, its follow-up jobs."""
+    published = DatasetVersion.objects.filter(job=job).select_related("dataset").first()
+    follow_ups = list(visible_jobs(request.user).filter(type="evaluate", inputs=published).exclude(pk=job.pk)
+                      .select_related("evaluation").order_by("-created_at")) if published else []
+    # Polling goes on while the job or one of its follow-ups (its evaluation) still runs.
+    live = not job.finished or any(not f.finished for f in follow_ups)
+    return {"job": job, "published": published, "follow_ups": follow_ups, "live": live,
+            "log_tail": job.progress_log[-JOB_LOG_LINES:]}
+
+
+# Lines of the progress log the job page shows (the row keeps up to JobRun.LOG_TAIL).
+JOB_LOG_LINES = 20
+
+
 @login_required
 def job_detail(request, pk):
-    job = _visible_job(request, pk)
-    published = DatasetVersion.objects.filter(job=job).first()
-    follow_ups = (visible_jobs(request.user).filter(type="evaluate", inputs=published).exclude(pk=job.pk)
-                  .order_by("-created_at") if published else [])
-    return render(request, "portal/job.html", {"job": job, "published": published, "follow_ups": follow_ups})
+    return render(request, "portal/job.html", _job_context(request, _visible_job(request, pk)))
 
 
 @login_required
 def job_progress(request, pk):
-    """The live progress fragment, polled by htmx while the job runs."""
-    return render(request, "portal/_job_progress.html", {"job": _visible_job(request, pk)})
+    """The live progress fragment, polled by htmx while the job or its follow-ups run."""
+    return render(request, "portal/_job_progress.html", _job_context(request, _visible_job(request, pk)))
 
 
 @login_required

@@ -1,5 +1,6 @@
 """Every version in standard formats, streamed: read back by their own libraries, never by ours."""
 
+import hashlib
 import io
 import json
 import shutil
@@ -82,6 +83,31 @@ def test_webdataset_reads_the_tar_back_with_identical_pixels_and_labels(api, dig
     assert [s["__key__"] for s in samples] == [f"{i:08d}" for i in range(len(labels))]
     assert [int(s["cls"]) for s in samples] == labels.tolist()
     assert np.array_equal(np.stack([block_counts(s["png"]) for s in samples]), images)
+
+
+def test_webdataset_shards_load_with_webdataset_as_one_brace_pattern(api, digits, tmp_path, monkeypatch):
+    from catalog.exports import images as image_export
+
+    monkeypatch.setattr(image_export, "SHARD_SAMPLES", 20)  # 53 samples: 20, 20 (across the two files), 13
+    version, images, labels = digits
+    response, body = fetch(api, version, "webdataset-shards")
+    index = json.loads(body)
+    assert index["__kind__"] == "wids-shard-index-v1"
+    assert [s["nsamples"] for s in index["shardlist"]] == [20, 20, 13]
+    names = [s["url"].rsplit("/", 1)[-1] for s in index["shardlist"]]
+    assert names == [f"export-digits-v1-{i:06d}.tar" for i in range(3)]
+    assert index["url_pattern"].endswith("/webdataset/export-digits-v1-{000000..000002}.tar")
+    for shard in index["shardlist"]:
+        got = api.get(shard["url"])
+        assert got.status_code == 200 and got["Content-Type"] == "application/x-tar" and got["ETag"]
+        (tmp_path / shard["url"].rsplit("/", 1)[-1]).write_bytes(b"".join(got.streaming_content))
+    pattern = str(tmp_path / index["url_pattern"].rsplit("/", 1)[-1])
+    samples = list(webdataset.WebDataset(pattern, shardshuffle=False))
+    assert [s["__key__"] for s in samples] == [f"{i:08d}" for i in range(len(labels))]
+    assert [int(s["cls"]) for s in samples] == labels.tolist()
+    assert np.array_equal(np.stack([block_counts(s["png"]) for s in samples]), images)
+    missing = api.get(f"/api/versions/{version.pk}/webdataset/export-digits-v1-000003.tar")
+    assert missing.status_code == 404 and "000000.tar to export-digits-v1-000002.tar" in missing.json()["detail"]
 
 
 def test_the_png_zip_holds_every_image_and_its_label(api, digits):
@@ -178,6 +204,26 @@ def test_scenes_get_one_coco_file_merged_across_shards(api, user, tmp_path):
     assert len(COCO(str(tmp_path / "coco.json")).getAnnIds()) == len(annotation_ids)
 
 
+def test_a_table_croissant_has_a_record_set_of_typed_columns_read_from_the_archive(api, user):
+    frame = noise_table(rows=40, seed=3).assign(name=lambda f: [f"row {i}" for i in range(len(f))], flag=True)
+
+    def write(staging):
+        frame.to_parquet(staging / "data.parquet", index=False)
+    version = publish(user, "croissant-table", "tabular", write)
+    description = json.loads(fetch(api, version, "croissant")[1])
+    dataset = mlcroissant.Dataset(jsonld=description)
+    assert not dataset.metadata.ctx.issues.errors
+    # Every column is a field, typed as pandas sees it, extracted from the table files in the archive.
+    kinds = {"float64": "sc:Float", "int64": "sc:Integer", "object": "sc:Text", "bool": "sc:Boolean"}
+    fields = description["recordSet"][0]["field"]
+    assert {f["name"]: f["dataType"] for f in fields} == {c: kinds[str(t)] for c, t in frame.dtypes.items()}
+    assert {f["source"]["extract"]["column"] for f in fields} == set(frame.columns)
+    archive = next(d for d in description["distribution"] if d["@id"] == "archive.zip")
+    got = api.get(f"/api/versions/{version.pk}/archive.zip")
+    assert archive["sha256"] == hashlib.sha256(b"".join(got.streaming_content)).hexdigest()
+    assert [r.name for r in dataset.metadata.record_sets] == ["rows"]
+
+
 def test_croissant_validates_and_carries_the_responsible_ai_fields(api, user, digits, tmp_path):
     version, _, _ = digits
     reference = publish(user, "export-real", "image", digit_shards([5])[0], kind="reference")
@@ -211,7 +257,8 @@ def test_croissant_validates_and_carries_the_responsible_ai_fields(api, user, di
 def test_the_version_lists_its_formats_and_head_and_etags_work(api, digits):
     version, _, _ = digits
     listed = api.get(f"/api/versions/{version.pk}/").json()["formats"]
-    assert [f["name"] for f in listed] == ["png", "webdataset", "parquet", "huggingface", "croissant"]
+    assert [f["name"] for f in listed] == ["png", "webdataset", "webdataset-shards", "parquet", "huggingface",
+                                           "croissant"]
     url = listed[1]["download"]
     got, head = api.get(url), api.head(url)
     assert head.status_code == 200 and head.content == b""

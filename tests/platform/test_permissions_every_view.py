@@ -76,6 +76,7 @@ def private_world(user, django_user_model):
         "api:version-file": {"pk": version.pk, "path": "data.parquet"},
         "api:version-archive": {"pk": version.pk},
         "api:version-format": {"pk": version.pk, "name": "parquet"},
+        "api:version-webdataset-shard": {"pk": version.pk, "name": "alice-secret-v1-000000.tar"},
         "api:evaluation-report": {"pk": evaluation.pk, "kind": "html"},
         "api:version-job-report": {"pk": version.pk, "kind": "html"},
         "api:dataset-detail": {"slug": dataset.slug},

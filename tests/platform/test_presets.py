@@ -61,15 +61,19 @@ def test_presets_are_visible_to_their_owner_and_public_ones_to_all(user, other_u
         resolve_preset("shapes", "shared", user)
 
 
-def test_a_preset_tuned_on_restricted_data_is_never_public(user, reference):
+def test_a_preset_tuned_on_restricted_data_is_never_public_nor_what_it_makes_until_it_passes(user, reference):
+    from rest_framework.test import APIClient
+
     tuned_on = reference.latest_ready_version()
     with pytest.raises(PresetError) as refused:
         register_preset("digits", "learnt", SEVENS, user, tuned_on=tuned_on, public=True)
     assert refused.value.field == "public"
     register_preset("digits", "learnt", SEVENS, user, tuned_on=tuned_on)
-    with pytest.raises(JobParameterError) as refused:
-        service.submit(user, "generate", {"generator": "digits", "preset": "learnt", "access": "public"})
-    assert refused.value.field == "parameters.access"
+    job = service.submit(user, "generate", {"generator": "digits", "preset": "learnt", "access": "public",
+                                            "dataset": "learnt-digits", "params": {"n": 12}})
+    version = run(job)
+    assert version.gate == "held"  # the release gate: its parameters were learnt from real records
+    assert APIClient().get(f"/api/versions/{version.pk}/").status_code == 404
 
 
 def test_a_generate_job_starts_from_the_preset_and_its_own_parameters_win(client, user, reference):

@@ -175,6 +175,7 @@ def test_only_an_evaluation_against_the_data_it_learnt_from_releases_it(user, re
 # Every route that names a version, and the lists that would show it.
 VERSION_ROUTES = {
     "api:version-file": {"path": "data.parquet"}, "api:version-archive": {}, "api:version-format": {"name": "parquet"},
+    "api:version-webdataset-shard": {"name": "alice-public-v2-000000.tar"},
     "api:version-detail": {}, "api:version-override": {}, "api:version-job-report": {"kind": "html"},
     "portal:version": {}, "portal:version-samples": {},
     "portal:version-sample-layer": {"index": 0, "layer": "image"}, "portal:version-report-status": {},

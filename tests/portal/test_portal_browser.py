@@ -17,25 +17,53 @@ def log_in(page: Page, live_server, username: str, password: str) -> None:
     page.click("button[type=submit]")
 
 
-def test_generate_from_the_portal_and_watch_it_finish(page: Page, live_server, user, filesystem_broker, start_worker):
+def test_generate_from_the_portal_and_watch_it_finish(page: Page, live_server, user, filesystem_broker, start_worker,
+                                                     screenshots):
+    """Launch from the form, watch the live bar and log, see the evaluation follow, open its report and PDF.
+
+    Scenes into a dataset evaluated against real digits: their report has no TSTR models to
+    train (utility does not apply to scenes), so the whole flow runs in seconds."""
+    from tests.platform.test_evaluate_by_format import publish, write_digits
+
+    real = Dataset.objects.create(slug="real-digits", title="Real digits", modality="image", format="images/1",
+                                  kind="reference", access="restricted", owner=user)
+    publish(real, write_digits)
+    Dataset.objects.create(slug="browser-scenes", title="Browser scenes", modality="scene", kind="synthetic",
+                           owner=user, reference=real)
     start_worker(filesystem_broker)
     log_in(page, live_server, "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/jobs/new/")
     page.select_option("#generator", "digits")
     page.fill("#dataset", "not a slug!")  # the pattern is a valid regex under Chromium's `v` flag: it checks
     assert page.evaluate("document.querySelector('#dataset').validity.patternMismatch")
-    page.fill("#dataset", "browser-digits")
+    page.select_option("#generator", "scenes")
+    expect(page.locator("#p-width")).to_be_visible()  # htmx drew the scenes' parameters
+    page.fill("#dataset", "browser-scenes")
     assert page.evaluate("document.querySelector('#dataset').checkValidity()")
-    page.fill("#p-n", "200")
-    page.fill("#p-seed", "5")
+    page.fill("#p-n", "6")
+    page.fill("#p-width", "24")
+    page.fill("#p-height", "16")
     page.click("button[type=submit]")
 
     expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+/$"))
-    # The progress fragment is polled by htmx until the job ends.
-    expect(page.locator("#job-progress [data-state]")).to_have_text("succeeded", timeout=60_000)
-    page.click("text=browser-digits v1")
-    expect(page.locator("h1")).to_contain_text("Handwritten digits")
-    expect(page.locator("a", has_text="digits.npz")).to_be_visible()
+    # The progress fragment is polled by htmx until the job and its follow-up (the evaluation) end.
+    expect(page.locator("#job-progress [data-state]").first).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("#job-log")).to_contain_text("done")
+    expect(page.locator("#follow-ups")).to_contain_text("evaluate job")
+    page.screenshot(path=screenshots / "job-progress.png")
+    expect(page.locator("#follow-ups [data-state]")).to_have_text("succeeded", timeout=120_000)
+    expect(page.locator("#follow-ups .follow-up-report")).to_be_visible()
+    page.screenshot(path=screenshots / "job-evaluated.png")
+
+    page.click("#follow-ups .follow-up-report")
+    expect(page.locator("h1")).to_contain_text("Report: browser-scenes@v1")
+    expect(page.locator("iframe[title^='Full report']")).to_be_visible()
+    page.screenshot(path=screenshots / "evaluation-report.png", full_page=True)
+    pdf = page.request.get(live_server.url + page.locator("a", has_text="PDF").get_attribute("href"))
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+
+    page.locator("main a", has_text="browser-scenes@v1").first.click()
+    expect(page.locator("main")).to_contain_text("coco.json")
 
 
 def test_bad_parameters_in_the_form_say_which_field(page: Page, live_server, user):

@@ -218,6 +218,30 @@ def test_a_job_page_links_its_version_and_its_evaluation(client, user, restricte
     body = page(client, f"/jobs/{job.pk}/")
     assert f'href="/versions/{version.pk}/"' in body and f'href="/jobs/{evaluate.pk}/"' in body
     assert 'aria-label="Generate job progress"' in body
+    # The log tail: the progress messages the run wrote, in order, ending with "done".
+    job.refresh_from_db()
+    messages = [line["message"] for line in job.progress_log]
+    assert messages[0] == "starting digits" and messages[-1] == "done"
+    assert '<ol id="job-log"' in body and "starting digits" in body
+    # The fragment keeps polling while its follow-up (the evaluation) runs, and stops after.
+    fragment = page(client, f"/jobs/{job.pk}/progress/")
+    assert "hx-get=" in fragment and f'href="/jobs/{evaluate.pk}/"' in fragment
+    Job.objects.filter(pk=evaluate.pk).update(state="succeeded")
+    assert "hx-get=" not in page(client, f"/jobs/{job.pk}/progress/")
+
+
+def test_the_progress_log_keeps_a_bounded_tail_of_changed_messages(user, monkeypatch):
+    job = Job.objects.create(type="generate", owner=user, state="running", worker="here")
+    run = runner.JobRun(job, "here")
+    monkeypatch.setattr(runner.JobRun, "PROGRESS_INTERVAL", 0.0)
+    for step in range(runner.JobRun.LOG_TAIL + 30):
+        run.progress(step / 200, f"step {step}")
+        run.progress(step / 200, f"step {step}")  # a repeated message is one line
+    job.refresh_from_db()
+    messages = [line["message"] for line in job.progress_log]
+    assert len(messages) == runner.JobRun.LOG_TAIL and len(set(messages)) == len(messages)
+    assert messages[0] == "step 30" and messages[-1] == f"step {runner.JobRun.LOG_TAIL + 29}"
+    assert job.progress_log[-1]["progress"] == round((runner.JobRun.LOG_TAIL + 29) / 200, 4)
 
 
 def test_form_errors_sit_beside_their_field_with_a_human_name(client, user):

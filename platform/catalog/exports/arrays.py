@@ -58,3 +58,13 @@ def iter_batches(version: DatasetVersion, names: tuple[str, ...], batch_bytes: i
             finally:
                 for member in members:
                     member.close()
+
+
+def row_count(version: DatasetVersion, name: str = "labels") -> int:
+    """Rows of array ``name`` across the version's NPZ files, from the ``.npy`` headers alone."""
+    total = 0
+    for path in npz_paths(version):
+        with storage.open_version_file(version.storage_prefix, path) as fh, zipfile.ZipFile(fh) as npz, \
+                npz.open(f"{name}.npy") as member:
+            total += _npy_header(member)[0][0]
+    return total

@@ -4,6 +4,8 @@ The RAI vocabulary has no yes/no synthetic flag: ``rai:dataCollectionType`` says
 (or "Real data" for a reference), ``rai:dataCollection`` names the generator, its parameters,
 seed and code revision, ``prov:wasDerivedFrom`` lists the parent versions, and the newest
 evaluation's figures go in ``rai:dataLimitations`` (in words) and ``synthreg:evaluation``.
+A table version's rows are a ``recordSet`` with a typed field per column, read from its table
+files inside its archive (Croissant wants a digest for every file object: the archive has one).
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ import mimetypes
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
+
+from catalog.archives import archive_index, version_zip_length
+from catalog.exports.tables import table_batches
 from catalog.leaderboard import entry_of
-from catalog.models import Dataset, DatasetVersion
+from catalog.loaders import TABLE_SUFFIXES
+from catalog.models import Dataset, DatasetVersion, Modality
 
 CONTEXT = {
     "@language": "en", "@vocab": "https://schema.org/", "sc": "https://schema.org/",
@@ -54,6 +61,41 @@ def _figures(version: DatasetVersion) -> tuple[str, dict[str, Any] | None]:
     return f"Evaluated against {evaluation.reference}: {shown}.", figures
 
 
+# Arrow types as Croissant data types (anything else is described as text).
+def _data_type(kind: pa.DataType) -> str:
+    if pa.types.is_boolean(kind):
+        return "sc:Boolean"
+    if pa.types.is_integer(kind):
+        return "sc:Integer"
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "sc:Float"
+    if pa.types.is_temporal(kind):
+        return "sc:Date"
+    return "sc:Text"
+
+
+def _table_records(version: DatasetVersion, base_url: str) -> tuple[list[dict], list[dict]]:
+    """A table version's rows as a record set: the table files in the version's archive (a FileObject
+    with its digest, which Croissant requires) as a FileSet, and a field per column of the first file."""
+    tables = [entry["path"] for entry in version.manifest.get("files", []) if entry["path"].endswith(TABLE_SUFFIXES)]
+    suffixes = {path.rsplit(".", 1)[-1] for path in tables}
+    batch = next(table_batches(version), None)
+    if batch is None or len(suffixes) != 1:  # no rows, or Parquet and CSV mixed: no one file set reads them
+        return [], []
+    suffix = suffixes.pop()
+    archive = {"@type": "cr:FileObject", "@id": "archive.zip", "name": "archive.zip",
+               "description": "The version's files and manifest as one zip.", "contentUrl": f"{base_url}archive.zip",
+               "encodingFormat": "application/zip", "contentSize": f"{version_zip_length(version)} B",
+               "sha256": archive_index(version)["sha256"]}
+    files = {"@type": "cr:FileSet", "@id": "table-files", "name": "table-files", "containedIn": {"@id": "archive.zip"},
+             "encodingFormat": _encoding(f"x.{suffix}"), "includes": f"**/*.{suffix}"}
+    fields = [{"@type": "cr:Field", "@id": f"rows/{name}", "name": name, "dataType": _data_type(batch.schema.field(name).type),
+               "source": {"fileSet": {"@id": "table-files"}, "extract": {"column": name}}}
+              for name in batch.schema.names]
+    return [archive, files], [{"@type": "cr:RecordSet", "@id": "rows", "name": "rows",
+                               "description": "Every row of the version's tables.", "field": fields}]
+
+
 def croissant(version: DatasetVersion, versions_url: str) -> dict[str, Any]:
     """The description; ``versions_url`` is the API's address of versions (``…/api/versions/``)."""
     base_url = f"{versions_url}{version.pk}/"
@@ -88,6 +130,11 @@ def croissant(version: DatasetVersion, versions_url: str) -> dict[str, Any]:
              "contentSize": f"{entry['size']} B", "sha256": entry["sha256"]}
             for entry in version.manifest.get("files", [])],
     }
+    if dataset.modality == Modality.TABULAR:
+        sources, records = _table_records(version, base_url)
+        description["distribution"].extend(sources)
+        if records:
+            description["recordSet"] = records
     if figures:
         description["synthreg:evaluation"] = figures
     return description

@@ -8,6 +8,7 @@ otherwise, so ``round(png * 16 / 255)`` gives the 8x8 values back exactly.
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 from collections.abc import Iterator
 
@@ -15,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 from PIL import Image
 
-from catalog.exports.arrays import iter_batches
+from catalog.exports.arrays import iter_batches, row_count
 from catalog.models import DatasetVersion
 from catalog.zipstream import stream_zip
 
@@ -47,14 +48,22 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def iter_samples(version: DatasetVersion) -> Iterator[tuple[str, bytes, int]]:
-    """(key, PNG, label) of every image, in order; the key is the running index, zero-padded."""
+def iter_samples(version: DatasetVersion, start: int = 0, stop: int | None = None) -> Iterator[tuple[str, bytes, int]]:
+    """(key, PNG, label) of images ``start`` to ``stop`` (default: all), in order; the key is the
+    running index, zero-padded. Batches before ``start`` are skipped without drawing a PNG."""
     white, index = pixel_max(version), 0
     for batch in iter_batches(version, ("images", "labels")):
-        pixels = to_uint8(batch["images"], white)
-        for image, label in zip(pixels, batch["labels"].tolist(), strict=True):
-            yield f"{index:08d}", png_bytes(image), int(label)
-            index += 1
+        count = len(batch["labels"])
+        if stop is not None and index >= stop:
+            return
+        if index + count <= start:
+            index += count
+            continue
+        low, high = max(start - index, 0), count if stop is None else min(stop - index, count)
+        pixels = to_uint8(batch["images"][low:high], white)
+        for offset, (image, label) in enumerate(zip(pixels, batch["labels"][low:high].tolist(), strict=True)):
+            yield f"{index + low + offset:08d}", png_bytes(image), int(label)
+        index += count
 
 
 def _labels_csv(version: DatasetVersion) -> Iterator[bytes]:
@@ -83,14 +92,50 @@ def _tar_member(name: str, data: bytes, mtime: float) -> bytes:
     return info.tobuf(format=tarfile.USTAR_FORMAT) + data + b"\0" * (-len(data) % tarfile.BLOCKSIZE)
 
 
-def write_webdataset(version: DatasetVersion) -> Iterator[bytes]:
-    """One WebDataset shard: ``<key>.png`` and ``<key>.cls`` (the label as text) per sample.
+def write_webdataset(version: DatasetVersion, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+    """A WebDataset tar: ``<key>.png`` and ``<key>.cls`` (the label as text) per sample, of samples
+    ``start`` to ``stop`` (default: all, one tar).
 
     Written record by record (no ``TarFile``, which keeps every member's header in memory)."""
     mtime = version.created_at.timestamp()
-    for key, png, label in iter_samples(version):
+    for key, png, label in iter_samples(version, start, stop):
         yield _tar_member(f"{key}.png", png, mtime) + _tar_member(f"{key}.cls", str(label).encode(), mtime)
     yield b"\0" * (2 * tarfile.BLOCKSIZE)
+
+
+# Samples per WebDataset shard: at 8x8 to 64x64 a shard is some MB to a few hundred, as WebDataset advises.
+SHARD_SAMPLES = 10_000
+
+
+def shard_names(version: DatasetVersion) -> list[tuple[str, int]]:
+    """(file name, samples) of each shard: ``<slug>-v<n>-000000.tar`` and on."""
+    total = row_count(version)
+    counts = [min(SHARD_SAMPLES, total - start) for start in range(0, total, SHARD_SAMPLES)] or [0]
+    return [(f"{version.dataset.slug}-v{version.number}-{index:06d}.tar", count) for index, count in enumerate(counts)]
+
+
+def shard_url_pattern(version: DatasetVersion, shards_url: str) -> str:
+    """All shards as one brace-expanded URL, as ``webdataset.WebDataset(url)`` takes it."""
+    last = len(shard_names(version)) - 1
+    return f"{shards_url}{version.dataset.slug}-v{version.number}-{{000000..{last:06d}}}.tar"
+
+
+def write_shard_index(version: DatasetVersion, versions_url: str) -> Iterator[bytes]:
+    """The shards as a ``wids`` shard index (JSON): each shard's URL and sample count."""
+    shards_url = f"{versions_url}{version.pk}/webdataset/"
+    index = {"__kind__": "wids-shard-index-v1", "wids_version": 1, "name": f"{version.dataset.slug}-v{version.number}",
+             "shardlist": [{"url": shards_url + name, "nsamples": count} for name, count in shard_names(version)],
+             "url_pattern": shard_url_pattern(version, shards_url), "samples_per_shard": SHARD_SAMPLES}
+    yield json.dumps(index, indent=1).encode()
+
+
+def write_shard(version: DatasetVersion, name: str) -> Iterator[bytes]:
+    """The named shard's tar; raises KeyError for a name that is no shard of the version."""
+    names = [shard for shard, _ in shard_names(version)]
+    number = names.index(name) if name in names else None
+    if number is None:
+        raise KeyError(name)
+    return write_webdataset(version, number * SHARD_SAMPLES, (number + 1) * SHARD_SAMPLES)
 
 
 IMAGE_ROW = pa.schema([("image", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),

@@ -66,6 +66,9 @@ FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
                  _ignoring_links(images.write_png_zip), _has_arrays),
     ExportFormat("webdataset", "WebDataset shard: <key>.png and <key>.cls (tar)", "application/x-tar", ".tar",
                  frozenset({_IMAGE}), _ignoring_links(images.write_webdataset), _has_arrays),
+    ExportFormat("webdataset-shards", f"WebDataset shards of {images.SHARD_SAMPLES:,} samples: a wids shard index "
+                 "(JSON) of their URLs", "application/json", ".json", frozenset({_IMAGE}), images.write_shard_index,
+                 _has_arrays),
     ExportFormat("coco", "One COCO file merged across shards", "application/json", ".json", frozenset({_SCENE}),
                  _ignoring_links(coco.write_merged_coco), lambda version: bool(coco.coco_paths(version))),
     ExportFormat("parquet", "Parquet (one file)", "application/vnd.apache.parquet", ".parquet",
@@ -75,7 +78,7 @@ FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("huggingface", "Hugging Face layout: README.md card and Parquet (zip)", "application/zip", ".zip",
                  frozenset({_TABLE, _IMAGE}), _ignoring_links(tables.write_huggingface), _has_rows, _card_changes),
     ExportFormat("croissant", "Croissant JSON-LD with responsible-AI fields", "application/ld+json", ".json",
-                 _ALL, croissant.write_croissant, changes_with=_description_changes),
+                 _ALL, croissant.write_croissant, changes_with=_description_changes, revision=2),
 )}
 
 
