@@ -7,9 +7,11 @@ from __future__ import annotations
 import html
 import json
 import math
+from os import PathLike
 from typing import Any
 
 import numpy as np
+from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from evaluation.plots import HOLDOUT, REAL, SYNTHETIC, to_svg
@@ -93,3 +95,17 @@ def report_html(result: dict[str, Any], title: str) -> str:
             f"<h2>Per iteration</h2>{to_svg(curves(result))}"
             f"<h2>Tuned distributions, start and end</h2>{to_svg(distributions(result))}"
             f"<h2>Chosen parameters</h2><table>{moved}</table></body></html>")
+
+
+def render_pdf(result: dict[str, Any], title: str, path: str | PathLike) -> None:
+    """The same report as a PDF: a page of facts, then both figures (the version page links both kinds)."""
+    facts = Figure(figsize=(8.27, 11.69))
+    chosen = result["history"][result["chosen_iteration"]]
+    lines = [title, "", f"tuner: {result['tuner']}", f"chosen iteration: {result['chosen_iteration']}",
+             f"chosen objective: {chosen['objective']:.4g}", f"chosen dev accuracy: {chosen.get('dev_accuracy')}",
+             "", "moved (unit distance per attribute):", *(f"  {k}: {v:.4g}" for k, v in result["moved"].items())]
+    for row, line in enumerate(lines):
+        facts.text(0.07, 0.93 - 0.025 * row, line[:110], fontsize=12 if row == 0 else 9)
+    with PdfPages(path, metadata={"CreationDate": None}) as pdf:
+        for figure in (facts, curves(result), distributions(result)):
+            pdf.savefig(figure)

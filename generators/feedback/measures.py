@@ -39,6 +39,15 @@ def task_model(inputs: int, classes: int, seed: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(inputs, 128), nn.ReLU(), nn.Linear(128, classes))
 
 
+def conv_task_model(side: int, classes: int, seed: int) -> nn.Sequential:
+    """The quick task model for square one-channel images: one 3x3 convolution (32 maps), a 2x2 max
+    pool and a linear head. Translation-equivariant like the CNN a tuned dataset finally trains, so
+    its real dev accuracy ranks configurations more as that CNN's would than a flat-pixel model's."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(32 * (side // 2) ** 2, classes))
+
+
 def train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, seed: int,
                 batch: int = 64, rate: float = 3e-3) -> nn.Module:
     """``steps`` Adam steps on random batches (a fresh optimizer: its state is never carried over)."""

@@ -30,6 +30,7 @@ import torch
 from generators.feedback.measures import (
     FixedFeatures,
     accuracy,
+    conv_task_model,
     flat,
     median_bandwidth,
     mmd2,
@@ -93,6 +94,15 @@ class _Scorer:
     def __init__(self, space: ParameterSpace, real: RealData, budget: Budget, seed: int) -> None:
         self.space, self.real, self.budget, self.seed = space, real, budget, seed
         self.dev_x = flat(real.images, real.value_max)
+        # Square grey images (digits): the conv task model; anything else: flattened pixels.
+        shape = real.images.shape
+        self.side = shape[1] if len(shape) == 3 and shape[1] == shape[2] and shape[1] % 2 == 0 else None
+        if self.side:
+            self.dev_x = self.dev_x.reshape(len(real.images), 1, self.side, self.side)
+
+    def model_input(self, images: np.ndarray) -> torch.Tensor:
+        x = flat(images, self.real.value_max)
+        return x.reshape(len(x), 1, self.side, self.side) if self.side else x
 
     def render_seed(self, iteration: int) -> int:
         return (self.seed * 1_000_003 + iteration) % (2**31)
@@ -102,9 +112,11 @@ class _Scorer:
         return render_arrays(self.space.spec, params)
 
     def trained(self, images: np.ndarray, labels: np.ndarray, iteration: int) -> torch.nn.Module:
-        model = task_model(self.dev_x.shape[1], self.real.classes, self.render_seed(iteration))
+        seed = self.render_seed(iteration)
+        model = (conv_task_model(self.side, self.real.classes, seed) if self.side
+                 else task_model(self.dev_x.shape[1], self.real.classes, seed))
         y = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
-        return train_steps(model, flat(images, self.real.value_max), y, self.budget.steps, self.render_seed(iteration))
+        return train_steps(model, self.model_input(images), y, self.budget.steps, seed)
 
     def dev_accuracy(self, unit: np.ndarray, iteration: int, rendered: Any = None) -> float:
         images, labels = rendered if rendered is not None else self.render(unit, iteration)
@@ -180,7 +192,8 @@ class AdversarialLoss(_Objective):
 
     def __init__(self, scorer: _Scorer) -> None:
         super().__init__(scorer)
-        self.model = task_model(scorer.dev_x.shape[1], scorer.real.classes, scorer.seed)
+        self.flat_dev = flat(scorer.real.images, scorer.real.value_max)
+        self.model = task_model(self.flat_dev.shape[1], scorer.real.classes, scorer.seed)
 
     def reward(self, unit: np.ndarray, iteration: int) -> tuple[float, dict[str, float]]:
         images, labels = self.scorer.render(unit, iteration)
@@ -198,7 +211,7 @@ class AdversarialLoss(_Objective):
                     self.scorer.budget.steps, self.scorer.render_seed(iteration))
 
     def model_dev_accuracy(self) -> float:
-        return accuracy(self.model, self.scorer.dev_x, self.scorer.real.labels)
+        return accuracy(self.model, self.flat_dev, self.scorer.real.labels)
 
     def tensors(self) -> dict[str, np.ndarray]:
         return {f"model.{name}": value.detach().numpy().copy() for name, value in self.model.state_dict().items()}
@@ -311,6 +324,8 @@ def _tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarra
         history=history, chosen_iteration=chosen,
         details={"budget": asdict(budget), "seed": seed, "space": space.describe(),
                  "start": space.distributions(start), "end": space.distributions(unit),
-                 "task_model": "flattened pixels, one 128-unit ReLU layer, Adam 3e-3, batch 64",
+                 "task_model": ("square grey images: one 3x3 conv (32 maps), 2x2 max pool, linear head; "
+                                "otherwise flattened pixels, one 128-unit ReLU layer (vadra's continual model "
+                                "always); Adam 3e-3, batch 64"),
                  **objective.describe()},
     )

@@ -4,6 +4,7 @@
 the job type's declared inputs (each with its relation), the job's claim inside the publishing
 transaction, and an evaluation queued for a new synthetic version. :func:`write_model` stages a
 model artifact (safetensors plus a JSON card) for publishing into a model dataset.
+:func:`publish_with_report` also stores a job report beside the version (refine, adapt, tune).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import save_file
 
+from catalog import storage
 from catalog.archives import archive_index
 from catalog.generator_rows import sync_generator
 from catalog.models import Dataset, DatasetVersion
@@ -49,6 +51,22 @@ def publish(job_run, *, samples: int, staging: Path | None = None, dataset: Data
     # The worker reads the files once more for the archive's CRCs and digest, so no download waits on it.
     archive_index(version)
     return version
+
+
+def publish_with_report(job_run, report: Path, *, summary: dict[str, Any] | None = None,
+                        **publish_kwargs: Any) -> DatasetVersion:
+    """Store the files ``report/report.<kind>`` under the job's own report prefix, then :func:`publish`
+    with their paths as ``summary["report"]`` (served by ``api:version-job-report``, linked on the
+    version page); the report goes again if publishing fails, so none outlives a missing version."""
+    # Beside the version, not in it: the version's files must match its format exactly.
+    prefix = f"{job_run.job.dataset.slug}/{job_run.job.pk}-report"
+    files = {path.suffix[1:]: f"{prefix}/{path.name}" for path in sorted(report.glob("report.*"))}
+    storage.publish_tree(report, prefix, storage.build_manifest(report))  # moves the files
+    try:
+        return publish(job_run, summary={**(summary or {}), "report": files}, **publish_kwargs)
+    except BaseException:
+        storage.remove_tree(prefix)
+        raise
 
 
 def lineage(job) -> list[tuple[DatasetVersion, str]]:

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from catalog import storage
 from catalog.loaders import array_shapes, load_arrays
 from catalog.models import Dataset, DatasetVersion
 from generators.adapt import api as adapt
@@ -32,7 +31,7 @@ from generators.adapt.api import SELECTORS
 from generators.adapt.protocol import DIGITS_VALUE_MAX, TargetProtocol, gap_closed, small_cnn
 from generators.params import ParameterError, validate_params
 from generators.spec import Estimate
-from jobs.outputs import publish
+from jobs import outputs
 from jobs.resolve import input_version, target_dataset
 from jobs.types import Input, JobParameterError, Sizing
 
@@ -279,30 +278,18 @@ def build_report(job_type: str, job, pair: Pair, output: str, results: dict[str,
 
 def publish_with_report(job_run, folder: Path, report: dict[str, Any], stages: Stages, method_row: dict[str, Any],
                         *, samples: int, format: str, preview: str | None = None) -> DatasetVersion:
-    """Store the report under its own prefix, then publish ``folder`` as the job's version with the
-    report's paths and headline figures in its summary; the report goes again if publishing fails."""
-    params = job_run.job.parameters
-    prefix, report_files = _store_report(job_run, report)
-    summary = {"report": report_files, "method": params["method"], "gap_closed": report["results"]["gap_closed"],
-               "test_accuracy": method_row["test_accuracy"], "resumed": stages.resumed}
-    try:
-        return publish(job_run, samples=samples, staging=folder, summary=summary, preview=preview,
-                       parameters=params, seed=params["seed"], format=format)
-    except BaseException:
-        storage.remove_tree(prefix)
-        raise
-
-
-def _store_report(job_run, report: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    """Write the report (JSON, HTML, PDF) under its own prefix; returns it and the file paths."""
+    """Publish ``folder`` as the job's version with the report (JSON, HTML, PDF) beside it and the
+    headline figures in its summary."""
     # Lazy for cost: the evaluation library loads matplotlib; only workers need it.
     from evaluation import adaptation
 
-    folder = job_run.staging / "report"
-    folder.mkdir()
-    (folder / "report.json").write_text(json.dumps(report, indent=1))
-    (folder / "report.html").write_text(adaptation.render_html(report))
-    adaptation.render_pdf(report, folder / "report.pdf")
-    prefix = f"{job_run.job.dataset.slug}/{job_run.job.pk}-report"
-    storage.publish_tree(folder, prefix, storage.build_manifest(folder))
-    return prefix, {kind: f"{prefix}/report.{kind}" for kind in ("json", "html", "pdf")}
+    params = job_run.job.parameters
+    reports = job_run.staging / "report"
+    reports.mkdir()
+    (reports / "report.json").write_text(json.dumps(report, indent=1))
+    (reports / "report.html").write_text(adaptation.render_html(report))
+    adaptation.render_pdf(report, reports / "report.pdf")
+    summary = {"method": params["method"], "gap_closed": report["results"]["gap_closed"],
+               "test_accuracy": method_row["test_accuracy"], "resumed": stages.resumed}
+    return outputs.publish_with_report(job_run, reports, samples=samples, staging=folder, summary=summary,
+                                       preview=preview, parameters=params, seed=params["seed"], format=format)

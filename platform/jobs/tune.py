@@ -11,25 +11,24 @@ so progress is live and a delivery after a dead worker resumes where the last on
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from django.core.files.base import ContentFile
 from django.utils.text import slugify
 
-from catalog import storage
 from catalog.loaders import load_arrays
 from catalog.models import Dataset, DatasetVersion, GeneratorPreset, VersionParent
 from catalog.presets import PresetError, register_preset
 from catalog.previews import write_preview
-from evaluation.tuning import report_html
+from evaluation.tuning import render_pdf, report_html
 from generators import registry
 from generators.adapt.protocol import TargetProtocol
 from generators.feedback import TUNERS, Budget, ParameterSpace, RealData, tune
 from generators.params import ParameterError
 from generators.spec import Estimate
 from jobs.models import Job
-from jobs.outputs import publish
+from jobs.outputs import publish_with_report
 from jobs.resolve import input_version, resolve_input, target_dataset
 from jobs.types import (
     Input,
@@ -48,7 +47,7 @@ REFERENCE = Input(
     relation=VersionParent.Relation.TUNED_ON,
 )
 SLUG = "^[-a-z0-9_]+$"
-REPORT_BYTES = 400_000  # the report's HTML and JSON, about
+REPORT_BYTES = 500_000  # the report's HTML, PDF and JSON, about
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -178,33 +177,32 @@ def run(job_run) -> None:
 
     job_run.progress(0.92, "rendering the tuned dataset")
     final = {**result.parameters, "n": parameters["n"], "seed": parameters["seed"]}
-    rendered = spec.run(final, job_run.staging, job_run.progress)
-    preview = rendered.preview or write_preview(job_run.staging)
-    report = _save_report(job, tuned)
+    # The version and its report in two folders: the version's files must match the generator's format.
+    folder, reports = job_run.staging / "version", job_run.staging / "report"
+    folder.mkdir()
+    reports.mkdir()
+    rendered = spec.run(final, folder, job_run.progress)
+    preview = rendered.preview or write_preview(folder)
     try:
         preset = register_preset(spec.slug, parameters["preset"], result.parameters, job.owner, job=job,
                                  tuned_on=version, description=f"Tuned by {parameters['tuner']} on {version}.")
     except PresetError as exc:
         raise JobParameterError(f"parameters.{exc.field}", exc.message) from None
-    publish(job_run, samples=rendered.samples, summary=rendered.summary, preview=preview, generator=spec,
-            parameters=final, seed=final["seed"],
-            result={"tuner": parameters["tuner"], "preset": {"id": preset.pk, "name": preset.name},
-                    "report": report, "chosen_iteration": result.chosen_iteration,
-                    "resumed_at_iteration": len(saved[1]["history"]) if saved else None,
-                    "moved": result.moved, "iterations": result.history})
+    _write_report(reports, tuned, f"Tuning {parameters['generator']} ({tuned['tuner']})")
+    publish_with_report(
+        job_run, reports, samples=rendered.samples, staging=folder, summary=rendered.summary, preview=preview,
+        generator=spec, parameters=final, seed=final["seed"],
+        result={"tuner": parameters["tuner"], "preset": {"id": preset.pk, "name": preset.name},
+                "chosen_iteration": result.chosen_iteration,
+                "resumed_at_iteration": len(saved[1]["history"]) if saved else None,
+                "moved": result.moved, "iterations": result.history})
 
 
-def _save_report(job, tuned: dict[str, Any]) -> dict[str, str]:
-    """The report's HTML (plots) and JSON under the job's own prefix (a rerun overwrites it)."""
-    files = storage.dataset_storage()
-    paths = {"html": f"tune-reports/{job.pk}/report.html", "json": f"tune-reports/{job.pk}/report.json"}
-    contents = {"html": report_html(tuned, f"Tuning {job.parameters['generator']} ({tuned['tuner']})"),
-                "json": json.dumps(tuned, indent=1, sort_keys=True)}
-    for kind, path in paths.items():
-        if files.exists(path):
-            files.delete(path)
-        files.save(path, ContentFile(contents[kind].encode()))
-    return paths
+def _write_report(folder: Path, tuned: dict[str, Any], title: str) -> None:
+    """The report as HTML (plots), PDF and JSON, in ``folder``."""
+    (folder / "report.html").write_text(report_html(tuned, title))
+    render_pdf(tuned, title, folder / "report.pdf")
+    (folder / "report.json").write_text(json.dumps(tuned, indent=1, sort_keys=True))
 
 
 TUNE = JobType(

@@ -9,9 +9,9 @@ import signal
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from access.models import Grant
-from catalog import storage
 from catalog.models import Dataset, DatasetVersion, GeneratorPreset
 from generators.adapt.protocol import TargetProtocol
 from generators.feedback import Budget, ParameterSpace, RealData, tune
@@ -74,9 +74,14 @@ def test_a_killed_tune_job_resumes_and_ends_with_a_preset_a_dataset_and_a_report
     assert [(p.parent, p.relation) for p in version.parent_links.all()] == [(real, "tuned-on")]
     # The rendered version is evaluated automatically, like any generated one.
     assert Job.objects.filter(type="evaluate", parameters__version=version.pk).exists()
-    with storage.dataset_storage().open(job.result["report"]["html"]) as fh:
-        html = fh.read().decode()
+    # The report is stored beside the version and served by the version's job-report route.
+    assert set(version.summary["report"]) == {"html", "pdf", "json"}
+    response = api.get(reverse("api:version-job-report", args=[version.pk, "html"]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    html = b"".join(response.streaming_content).decode()
     assert html.count("<svg") == 2 and "<img" not in html and "data:image" not in html
+    response = api.get(reverse("api:version-job-report", args=[version.pk, "pdf"]))
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
     # The preset is usable: a generate job from it starts from its parameters.
     response = api.post("/api/jobs/", {"type": "generate", "parameters": {
         "generator": "digits", "preset": "my-tuned", "params": {"n": 50}}}, format="json")
