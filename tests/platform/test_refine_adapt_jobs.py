@@ -256,7 +256,8 @@ def test_a_killed_adapt_job_resumes_from_its_checkpoint_and_publishes_a_model(
     assert job.attempts == 2
     version = DatasetVersion.objects.get(job=job)
     assert 1 <= version.summary["resumed"]["method"] < 3  # not from scratch
-    assert not Checkpoint(job).folder.exists()
+    # Removed by the delivery once the job has ended, just after it turned succeeded.
+    wait_for(lambda: not Checkpoint(job).folder.exists(), message="the ended job's checkpoint to be removed")
     kill_group(worker)  # done with it: no warm shutdown to wait for
 
     assert version.dataset.kind == "model" and version.dataset.access == "private"
