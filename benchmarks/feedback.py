@@ -92,7 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--iterations", type=int, default=20)
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=Budget.pairs)
     parser.add_argument("--final-n", type=int, default=10_000)
     parser.add_argument("--final-steps", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1, help="arms run in this many processes at once")

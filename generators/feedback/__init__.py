@@ -7,9 +7,15 @@ distribution matching, VADRA-style adversarial randomization or random search on
 """
 
 from generators.feedback.measures import FixedFeatures, median_bandwidth, mmd2, render_arrays
-from generators.feedback.policy import Adam, GaussianPolicy, score_gradient
+from generators.feedback.policy import (
+           GaussianPolicy,
+           NaturalEvolution,
+           rank_utilities,
+           score_gradient,
+)
 from generators.feedback.space import Coordinate, ParameterSpace
 from generators.feedback.tuners import TUNERS, Budget, RealData, TuneResult, tune
 
-__all__ = ["TUNERS", "Adam", "Budget", "Coordinate", "FixedFeatures", "GaussianPolicy", "ParameterSpace",
-           "RealData", "TuneResult", "median_bandwidth", "mmd2", "render_arrays", "score_gradient", "tune"]
+__all__ = ["TUNERS", "Budget", "Coordinate", "FixedFeatures", "GaussianPolicy", "NaturalEvolution", "ParameterSpace",
+           "RealData", "TuneResult", "median_bandwidth", "mmd2", "rank_utilities", "render_arrays", "score_gradient",
+           "tune"]

@@ -51,4 +51,4 @@ def scenes_recovery(iterations: int = 15, seed: int = 0) -> dict[str, Any]:
     space = ParameterSpace(SCENES_SPEC, SCENE_BASE, SCENE_ATTRIBUTES)
     return recover_hidden(SCENES_SPEC, SCENE_ATTRIBUTES, SCENE_HIDDEN, space.generic_start(), base=SCENE_BASE,
                           real_n=128, value_max=255.0, seed=seed,
-                          budget=Budget(iterations=iterations, pairs=2, images=128, sigma=0.08, rate=0.05))
+                          budget=Budget(iterations=iterations, pairs=2, images=128, sigma=0.08))

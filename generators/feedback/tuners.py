@@ -8,8 +8,9 @@
 - ``vadra`` (Khirdkar et al.): one task model is trained throughout; each iteration the policy moves
   toward configurations on which that model's loss is higher, then the model trains on them.
 
-All three move the policy mean by REINFORCE with a baseline (:mod:`generators.feedback.policy`),
-with common random numbers: the candidates of one iteration are rendered with the same seed and
+All three move the policy (its mean and a spread per coordinate) by the natural evolution strategy
+of :mod:`generators.feedback.policy` (REINFORCE with rank-shaped rewards as the baseline, natural
+gradient steps), with common random numbers: the candidates of one iteration are rendered with the same seed and
 their task models start from the same weights, so their rewards differ by their parameters alone.
 Every iteration is recorded (the policy mean's parameters, its objective, and its real dev metric:
 the dev accuracy of the task model trained from scratch on a render at the mean, the same measure
@@ -38,7 +39,7 @@ from generators.feedback.measures import (
     task_model,
     train_steps,
 )
-from generators.feedback.policy import Adam, GaussianPolicy, score_gradient
+from generators.feedback.policy import GaussianPolicy, NaturalEvolution
 from generators.feedback.space import ParameterSpace
 from generators.spec import Progress, no_progress
 
@@ -51,11 +52,11 @@ class Budget:
     """How much each tuner may render and train; the same for every tuner compared."""
 
     iterations: int = 30
-    pairs: int = 3  # antithetic pairs of candidates per iteration
+    pairs: int = 7  # antithetic pairs of candidates per iteration
     images: int = 1000  # rendered per batch
     steps: int = 300  # task model training steps per batch
-    sigma: float = 0.1  # policy spread, in unit-box coordinates
-    rate: float = 0.1  # Adam's first step on the policy mean (then rate / sqrt(t))
+    sigma: float | None = None  # the policy's first spread per coordinate (None: the tuner's own)
+    rate: float = 1.0  # the natural-gradient step on the mean (SNES's learning rate)
 
     @property
     def evaluations(self) -> int:
@@ -128,6 +129,11 @@ class _Objective:
 
     name: str
     select_best = True  # choose the iteration with the best objective (vadra: the last one)
+    # The first spread of the policy, in unit-box coordinates. A trained model's accuracy is noisy,
+    # so its candidates must differ enough to be told apart; an MMD under common random numbers is
+    # smooth, and wide steps carry it into far basins that match the images' statistics but not
+    # their labels (digits turned by 130 degrees: a lower MMD than the start's, and 18% accuracy).
+    sigma = 0.15
 
     def __init__(self, scorer: _Scorer) -> None:
         self.scorer = scorer
@@ -163,6 +169,7 @@ class DevAccuracy(_Objective):
 
 class FeatureMMD(_Objective):
     name = "meta-sim"
+    sigma = 0.06
 
     def __init__(self, scorer: _Scorer, feature_seed: int = 0) -> None:
         super().__init__(scorer)
@@ -257,15 +264,16 @@ def _tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarra
     scorer = _Scorer(space, real, budget, seed)
     objective: _Objective = {"learning-to-simulate": DevAccuracy, "random-search": DevAccuracy,
                              "meta-sim": FeatureMMD, "vadra": AdversarialLoss}[tuner](scorer)
-    policy, adam = GaussianPolicy(start, budget.sigma), Adam(space.dimension, budget.rate)
+    sigma = objective.sigma if budget.sigma is None else budget.sigma
+    policy, update = GaussianPolicy(start, sigma), NaturalEvolution(space.dimension, budget.rate)
     history: list[dict[str, Any]] = []
     best_unit, best_seen = start.copy(), -np.inf  # random search: the best candidate so far
     if resume is not None:
         tensors, state = resume
         if state.get("tuner") != tuner or state.get("coordinates") != [c.name for c in space.coordinates]:
             raise ValueError("the checkpoint is of another tuner or another parameter space")
-        policy.mean, best_unit = tensors["mean"].astype(float), tensors["best"].astype(float)
-        adam.first, adam.second, adam.steps = tensors["adam_first"], tensors["adam_second"], state["adam_steps"]
+        policy.mean, policy.sigma = tensors["mean"].astype(float), tensors["sigma"].astype(float)
+        best_unit = tensors["best"].astype(float)
         objective.restore(tensors)
         history = state["history"]
 
@@ -281,8 +289,8 @@ def _tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarra
             else:
                 # Draws like the policy's first ones, never moved: as many batches as a tuner scores.
                 rng = np.random.default_rng([seed, iteration])
-                _, units = GaussianPolicy(start, budget.sigma).sample(rng, budget.pairs)
-                extra = np.clip(start + budget.sigma * rng.standard_normal(len(start)), 0, 1)
+                _, units = GaussianPolicy(start, sigma).sample(rng, budget.pairs)
+                extra = np.clip(start + sigma * rng.standard_normal(len(start)), 0, 1)
                 for unit in (*units, extra):
                     rewards.append(scorer.dev_accuracy(unit, iteration))
                     if rewards[-1] > best_seen:
@@ -293,7 +301,7 @@ def _tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarra
                 rng = np.random.default_rng([seed, iteration])
                 eps, units = policy.sample(rng, budget.pairs)
                 rewards = [objective.reward(unit, iteration)[0] for unit in units]
-                policy.ascend(adam.step(score_gradient(eps, np.asarray(rewards), budget.sigma)))
+                update.step(policy, eps, np.asarray(rewards))
                 objective.after_update(policy, units, iteration)
             unit = policy.mean
             _, facts = objective.reward(unit, iteration)
@@ -308,10 +316,9 @@ def _tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarra
         progress(len(history) / total, f"{tuner}: iteration {iteration} of {budget.iterations}"
                                        + (f", dev accuracy {dev:.3f}" if dev is not None else ""))
         if checkpoint is not None:
-            checkpoint({"mean": policy.mean, "best": best_unit, "adam_first": adam.first,
-                        "adam_second": adam.second, **objective.tensors()},
+            checkpoint({"mean": policy.mean, "sigma": policy.sigma, "best": best_unit, **objective.tensors()},
                        {"tuner": tuner, "coordinates": [c.name for c in space.coordinates],
-                        "adam_steps": adam.steps, "history": history, "seed": seed})
+                        "history": history, "seed": seed})
 
     if tuner == "random-search" or not objective.select_best:
         chosen = len(history) - 1
@@ -322,7 +329,7 @@ def _tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarra
     return TuneResult(
         tuner=tuner, unit=[float(u) for u in unit], parameters=space.params(unit), moved=space.moved(unit),
         history=history, chosen_iteration=chosen,
-        details={"budget": asdict(budget), "seed": seed, "space": space.describe(),
+        details={"budget": {**asdict(budget), "sigma": sigma}, "seed": seed, "space": space.describe(),
                  "start": space.distributions(start), "end": space.distributions(unit),
                  "task_model": ("square grey images: one 3x3 conv (32 maps), 2x2 max pool, linear head; "
                                 "otherwise flattened pixels, one 128-unit ReLU layer (vadra's continual model "

@@ -14,10 +14,12 @@ from generators.adapt.protocol import TargetProtocol
 from generators.feedback import (
     Budget,
     GaussianPolicy,
+    NaturalEvolution,
     ParameterSpace,
     RealData,
     median_bandwidth,
     mmd2,
+    rank_utilities,
     score_gradient,
     tune,
 )
@@ -90,6 +92,29 @@ def test_the_score_function_gradient_matches_the_closed_form():
     np.testing.assert_allclose(score_gradient(eps, rewards, sigma), -2 * (mean - target), atol=0.01)
 
 
+def test_rank_utilities_follow_the_papers_formula_and_sum_to_zero():
+    # K = 4: raw max(0, log 3 - log k) for k = 1..4 is log 3, log 1.5, 0, 0.
+    raw = np.array([math.log(3), math.log(1.5), 0.0, 0.0])
+    by_rank = raw / raw.sum() - 0.25
+    utilities = rank_utilities(np.array([0.1, 0.9, 0.5, -3.0]))
+    np.testing.assert_allclose(utilities, by_rank[[2, 0, 1, 3]])
+    assert utilities.sum() == pytest.approx(0.0, abs=1e-12)
+    # Only the order counts: any increasing transform of the rewards gives the same utilities.
+    np.testing.assert_allclose(rank_utilities(np.exp(np.array([0.1, 0.9, 0.5, -3.0]))), utilities)
+    np.testing.assert_allclose(rank_utilities(np.array([1.0, 1.0])), [0.0, 0.0])  # ties share
+
+
+def test_natural_evolution_finds_a_quadratics_optimum_and_narrows_its_spread():
+    target = np.array([0.2, 0.7, 0.5, 0.9])
+    policy, update = GaussianPolicy(np.full(4, 0.5), 0.1), NaturalEvolution(4)
+    rng = np.random.default_rng(6)
+    for _ in range(150):
+        eps, units = policy.sample(rng, 5)
+        update.step(policy, eps, -((units - target) ** 2).sum(axis=1))
+    np.testing.assert_allclose(policy.mean, target, atol=0.02)
+    assert (policy.sigma < 0.03).all()
+
+
 def test_mmd_is_zero_against_itself_and_agrees_with_a_closed_form():
     x = np.random.default_rng(4).normal(size=(7, 3))
     assert mmd2(x, x, (1.0,)) == pytest.approx(0.0, abs=1e-12)
@@ -113,7 +138,7 @@ def test_distribution_matching_recovers_parameters_rendered_from_hidden_ones():
     # "Real" digits rendered with slant centred at 0.6 (unit 0.8); matching starts at slant 0 (unit 0.5).
     hidden, start = np.array([0.8, 0.2]), np.array([0.5, 0.0])
     row = recover_hidden(DIGITS_SPEC, ["slant"], hidden, start, real_n=400,
-                         budget=Budget(iterations=10, pairs=2, images=300, sigma=0.08, rate=0.05))
+                         budget=Budget(iterations=10, pairs=2, images=300, sigma=0.08))
     assert row["distance_start"] == pytest.approx(0.3)
     assert abs(row["tuned"][0] - hidden[0]) < 0.1  # the centre: within 0.1 of the box (0.2 in slant units)
     assert row["mmd_tuned"] < row["mmd_start"] / 2
