@@ -31,7 +31,8 @@ sees what the one before sent. A needless message costs one delivery that does n
 runner's conditional claim remains what makes effects happen once.
 
 Each sweep also removes what killed workers left for jobs that have since ended (a checkpoint,
-a staging folder, an unrecorded version or report prefix): ``jobs.leftovers``.
+a staging folder, an unrecorded version or report prefix: ``jobs.leftovers``), and drops upload
+sessions past their lifetime with their bytes (``catalog.uploads.sessions.remove_expired``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from catalog.uploads import sessions as upload_sessions
 from jobs import service
 from jobs.leftovers import remove_leftovers
 from jobs.models import Job
@@ -80,6 +82,7 @@ class Outcome:
     sent: int = 0
     restored: int = 0
     tidied: int = 0  # leftovers of ended jobs removed (jobs.leftovers)
+    expired_uploads: int = 0  # upload sessions past their lifetime dropped with their bytes
 
 
 def jobs_needing_delivery() -> dict[str, tuple[str, tuple]]:
@@ -213,6 +216,7 @@ class Sweeper:
             log.warning("sweep: re-sent %d job(s) with no message on the broker; put back %d taken by a "
                         "worker that is gone", outcome.sent, outcome.restored)
         outcome.tidied = remove_leftovers()
+        outcome.expired_uploads = upload_sessions.remove_expired()
         return outcome
 
     def sweep_quietly(self) -> None:
