@@ -147,7 +147,8 @@ def test_the_storage_quota_counts_ready_versions_and_unfinished_jobs_estimates(a
         assert api.post("/api/jobs/", {"type": "generate", "parameters": SLOW}, format="json").status_code == 201
 
 
-def test_a_stored_job_report_and_evaluation_reports_count_toward_the_storage_quota(api, user, versions, tmp_path):
+def test_a_stored_job_report_and_evaluation_reports_count_toward_the_storage_quota(
+        api, user, other_user, versions, tmp_path):
     """Reports are kept beside the version, outside its manifest: a user whose version alone leaves room
     for one more job is refused once the version's job report and its evaluation's are counted."""
     job = service.submit(user, "generate", SLOW)
@@ -163,8 +164,11 @@ def test_a_stored_job_report_and_evaluation_reports_count_toward_the_storage_quo
     assert version.summary["report"] == {kind: f"{job.dataset.slug}/{job.pk}-report/report.{kind}"
                                          for kind in ("html", "json", "pdf")}
     _, reference = versions
-    Evaluation.objects.create(version=version, reference=reference, report_size=4000)
-    assert limits.stored_bytes(user) == 200 + 2100 + 4000
+    Evaluation.objects.create(version=version, reference=reference, report_size=4000)  # its job is gone
+    # One a stranger ran counts for the stranger, as its estimate did while it was queued.
+    theirs = Job.objects.create(type="evaluate", owner=other_user, state=Job.State.SUCCEEDED)
+    Evaluation.objects.create(version=version, reference=reference, job=theirs, report_size=900)
+    assert (limits.stored_bytes(user), limits.stored_bytes(other_user)) == (200 + 2100 + 4000, 900)
 
     size = SLOW_SPEC.estimate(registry.validate("test-slow", SLOW["params"])).output_bytes
     with override_settings(SYNTHREG_USER_STORAGE_BYTES=200 + size):  # room for the version's files alone
