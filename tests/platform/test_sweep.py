@@ -164,12 +164,16 @@ def test_a_sweep_removes_what_killed_workers_left_for_ended_jobs_only(redis_brok
         storage.publish_report(report, report_prefix(job))
     DatasetVersion.objects.create(dataset=succeeded.dataset, number=1, status=DatasetVersion.Status.READY,
                                   job=succeeded, storage_prefix=f"{succeeded.dataset.slug}/{succeeded.pk}")
-    not_a_job = Path(storage.dataset_storage().path(f"{succeeded.dataset.slug}/upload-0123"))
-    not_a_job.mkdir(parents=True)
-
-    assert Sweeper().sweep().tidied == 3
     stored = storage.dataset_storage()
+    # The failed job's version files and an evaluation report, moved into place before it was killed too.
+    slug = failed.dataset.slug
+    folders = [Path(stored.path(p)) for p in (f"{slug}/{failed.pk}", f"{slug}/evaluations/{failed.pk}",
+                                              f"{succeeded.dataset.slug}/{succeeded.pk}", f"{slug}/upload-0123")]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+
+    assert Sweeper().sweep().tidied == 5
     assert [checkpoint_dir(job).exists() for job in jobs] == [False, False, True, True]
     assert [stored.exists(f"{report_prefix(job)}/report.json") for job in jobs] == [True, False, True, True]
-    assert not_a_job.is_dir()
+    assert [folder.is_dir() for folder in folders] == [False, False, True, True]  # a recorded version; no job's
     assert Sweeper().sweep().tidied == 0
