@@ -135,7 +135,7 @@ class ImmutableVersionError(ValidationError):
 
 # What a ready version's files are and where they live, by attribute name: never changed once
 # ready (a changed dataset or storage prefix would serve one dataset's files under another's access).
-FROZEN_VERSION_FIELDS = ("dataset_id", "number", "status", "manifest", "storage_prefix", "total_size")
+FROZEN_VERSION_FIELDS = ("dataset_id", "number", "status", "manifest", "storage_prefix", "total_size", "report_size")
 
 
 class DatasetVersionQuerySet(models.QuerySet):
@@ -173,6 +173,8 @@ class DatasetVersion(models.Model):
     # {"files": [{"path", "size", "sha256"}], "created_by": ...}; written last.
     manifest = models.JSONField(default=dict, blank=True)
     total_size = models.BigIntegerField(default=0)
+    # Bytes of the job report stored beside the version (``summary["report"]``), not in its manifest.
+    report_size = models.BigIntegerField(default=0)
     # The whole-version zip's member CRCs and SHA-256, computed once from the files (catalog/archives.py).
     archive_index = models.JSONField(default=dict, blank=True)
     samples = models.BigIntegerField(default=0)
@@ -235,6 +237,7 @@ class Evaluation(models.Model):
     results = models.JSONField(default=dict, blank=True)
     # Paths (in dataset storage) of the rendered report files: {"html": ..., "pdf": ...}.
     report_files = models.JSONField(default=dict, blank=True)
+    report_size = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -32,6 +32,7 @@ def publish_version(
     parents: Iterable[tuple[DatasetVersion, str]] = (),
     on_published: Callable[[DatasetVersion], None] | None = None,
     format: str | None = None,
+    report_size: int = 0,
 ) -> DatasetVersion:
     """Publish ``staging`` as the dataset's next version.
 
@@ -42,7 +43,8 @@ def publish_version(
 
     The files are first validated against ``format`` (default: the dataset's; neither: not
     checked): a mismatch raises ``FormatError`` with the reason, before anything is published.
-    A dataset that declared no format takes ``format`` as its own.
+    A dataset that declared no format takes ``format`` as its own. ``report_size`` is the bytes of
+    a job report already stored beside the version (counted in the owner's storage).
     """
     parents = list(parents)
     format = check_files(dataset, staging, format)
@@ -59,7 +61,7 @@ def publish_version(
             number = (dataset.versions.aggregate(m=Max("number"))["m"] or 0) + 1
             version = DatasetVersion.objects.create(
                 dataset=dataset, number=number, status=DatasetVersion.Status.READY,
-                manifest=manifest, total_size=manifest["total_size"], samples=samples,
+                manifest=manifest, total_size=manifest["total_size"], report_size=report_size, samples=samples,
                 summary=summary or {}, preview=preview or "", storage_prefix=prefix,
                 job=job, generator=generator, parameters=parameters or {}, seed=seed,
                 code_revision=code_revision(),

@@ -67,6 +67,16 @@ def publish_tree(staging: Path, prefix: str, manifest: dict[str, Any]) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def publish_report(folder: Path, prefix: str) -> tuple[dict[str, str], int]:
+    """Move a rendered report (``folder/report.<kind>``) whole under ``prefix``; returns each kind's
+    stored path and the report's bytes (counted in its owner's storage, catalog.usage)."""
+    manifest = build_manifest(folder)
+    files = {Path(f["path"]).suffix[1:]: f"{prefix}/{f['path']}" for f in manifest["files"]
+             if f["path"].startswith("report.")}
+    publish_tree(folder, prefix, manifest)
+    return files, manifest["total_size"]
+
+
 def remove_tree(prefix: str) -> None:
     storage = dataset_storage()
     if isinstance(storage, FileSystemStorage):

@@ -154,13 +154,13 @@ def run(job_run) -> None:
     evaluation.render_pdf(report, out / "report.pdf")
 
     prefix = f"{version.dataset.slug}/evaluations/{job.pk}"
-    storage.publish_tree(out, prefix, storage.build_manifest(out))
+    files, size = storage.publish_report(out, prefix)
     try:
         with transaction.atomic():
             job_run.complete()
             made = Evaluation.objects.create(
                 version=version, reference=real, job=job, evaluation_version=evaluation.EVALUATION_VERSION,
-                results=report, report_files={name: f"{prefix}/report.{name}" for name in ("json", "html", "pdf")},
+                results=report, report_files=files, report_size=size,
             )
             gate.evaluated(made)  # a pass releases a held version; anything else keeps it held
     except BaseException:

@@ -35,18 +35,18 @@ def publish(job_run, *, samples: int, staging: Path | None = None, dataset: Data
             generator: GeneratorSpec | None = None, parameters: dict[str, Any] | None = None,
             seed: int | None = None, format: str | None = None,
             parents: list[tuple[DatasetVersion, str]] = (),
-            result: dict[str, Any] | None = None) -> DatasetVersion:
+            result: dict[str, Any] | None = None, report_size: int = 0) -> DatasetVersion:
     """Publish the job's staged files (``staging``: default the job's own folder) as the next version
     of ``dataset`` (default: the job's), linked to every declared input it read and to ``parents``
     (lineage that is no input: the version a generate job's preset was tuned on); ``result`` is the
-    job's result, recorded in the same transaction."""
+    job's result, recorded in the same transaction; ``report_size`` the bytes of its stored report."""
     job = job_run.job
     version = publish_version(
         dataset=dataset or job.dataset, staging=staging or job_run.staging, key=str(job.pk),
         claim=lambda: job_run.complete(result), samples=samples, summary=summary, preview=preview,
         generator=sync_generator(generator) if generator else None, parameters=parameters, seed=seed,
         job=job, parents=[*lineage(job), *parents], on_published=queue_evaluation,
-        format=format or (generator.format if generator else None),
+        format=format or (generator.format if generator else None), report_size=report_size,
     )
     # The worker reads the files once more for the archive's CRCs and digest, so no download waits on it.
     archive_index(version)
@@ -59,14 +59,18 @@ def publish_with_report(job_run, report: Path, *, summary: dict[str, Any] | None
     with their paths as ``summary["report"]`` (served by ``api:version-job-report``, linked on the
     version page); the report goes again if publishing fails, so none outlives a missing version."""
     # Beside the version, not in it: the version's files must match its format exactly.
-    prefix = f"{job_run.job.dataset.slug}/{job_run.job.pk}-report"
-    files = {path.suffix[1:]: f"{prefix}/{path.name}" for path in sorted(report.glob("report.*"))}
-    storage.publish_tree(report, prefix, storage.build_manifest(report))  # moves the files
+    prefix = report_prefix(job_run.job)
+    files, size = storage.publish_report(report, prefix)
     try:
-        return publish(job_run, summary={**(summary or {}), "report": files}, **publish_kwargs)
+        return publish(job_run, summary={**(summary or {}), "report": files}, report_size=size, **publish_kwargs)
     except BaseException:
         storage.remove_tree(prefix)
         raise
+
+
+def report_prefix(job) -> str:
+    """Where a job's report is stored, beside its version's files."""
+    return f"{job.dataset.slug}/{job.pk}-report"
 
 
 def lineage(job) -> list[tuple[DatasetVersion, str]]:

@@ -29,6 +29,10 @@ Sweeps take a broker-wide lock in turn (Redis SET NX with an expiry; a file lock
 filesystem broker's queue), so two workers never act on one suspect at once and each sweep
 sees what the one before sent. A needless message costs one delivery that does nothing: the
 runner's conditional claim remains what makes effects happen once.
+
+Each sweep also removes what killed workers left for jobs that have since ended (a checkpoint,
+a staging folder, an unrecorded version or report prefix: ``jobs.leftovers``), and drops upload
+sessions past their lifetime with their bytes (``catalog.uploads.sessions.remove_expired``).
 """
 
 from __future__ import annotations
@@ -51,7 +55,9 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from catalog.uploads import sessions as upload_sessions
 from jobs import service
+from jobs.leftovers import remove_leftovers
 from jobs.models import Job
 from jobs.runner import holder_is_gone
 from synthreg.celery import app
@@ -75,6 +81,8 @@ class Outcome:
     suspects: int = 0
     sent: int = 0
     restored: int = 0
+    tidied: int = 0  # leftovers of ended jobs removed (jobs.leftovers)
+    expired_uploads: int = 0  # upload sessions past their lifetime dropped with their bytes
 
 
 def jobs_needing_delivery() -> dict[str, tuple[str, tuple]]:
@@ -207,6 +215,8 @@ class Sweeper:
         if confirmed:
             log.warning("sweep: re-sent %d job(s) with no message on the broker; put back %d taken by a "
                         "worker that is gone", outcome.sent, outcome.restored)
+        outcome.tidied = remove_leftovers()
+        outcome.expired_uploads = upload_sessions.remove_expired()
         return outcome
 
     def sweep_quietly(self) -> None:

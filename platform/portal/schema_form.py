@@ -2,6 +2,8 @@
 
 Numbers, integers, booleans and enums get their own inputs; objects with declared
 properties become nested fieldsets; anything else (arrays, free-form objects) is JSON.
+A ``type`` list (``["number", "null"]``) is a nullable field of its first non-null type: left
+empty, it posts null.
 Field names are dotted paths under ``p.`` (``p.camera.fov_deg.low``).
 """
 
@@ -30,6 +32,7 @@ class Field:
     maximum: float | None = None
     choices: list[str] = field(default_factory=list)
     children: list[Field] = field(default_factory=list)
+    nullable: bool = False  # its type list admits null: an empty value posts null
     raw: str | None = None  # what the user posted, shown again when the form comes back with an error
     error: str = ""  # why the posted value was refused, shown beside the field
 
@@ -73,10 +76,19 @@ def mark_error(fields: list[Field], error: str) -> str:
     return f"{named.label[:1].upper()}{named.label[1:]}: {message}"
 
 
+def _types(prop: dict[str, Any]) -> tuple[str | None, bool]:
+    """The property's type and whether it admits null (``"type"`` may be one name or a list)."""
+    declared = prop.get("type")
+    if not isinstance(declared, list):
+        return declared, False
+    kinds = [kind for kind in declared if kind != "null"]
+    return (kinds[0] if kinds else None), "null" in declared
+
+
 def _widget(prop: dict[str, Any]) -> str:
     if "enum" in prop:
         return "select"
-    kind = prop.get("type")
+    kind, _ = _types(prop)
     if kind == "object" and prop.get("properties"):
         return "group"
     return {"integer": "integer", "number": "number", "boolean": "checkbox", "string": "text"}.get(kind, "json")
@@ -92,7 +104,7 @@ def fields_for(schema: dict[str, Any], values: dict[str, Any], posted=None, path
         fields.append(Field(
             path=full, label=prop.get("title", name.replace("_", " ")), widget=widget, value=value,
             description=prop.get("description", ""), minimum=prop.get("minimum"), maximum=prop.get("maximum"),
-            choices=[str(c) for c in prop.get("enum", [])],
+            choices=[str(c) for c in prop.get("enum", [])], nullable=_types(prop)[1],
             children=fields_for(prop, value or {}, posted, f"{full}.") if widget == "group" else [],
             raw=posted.get(PREFIX + full) if posted is not None and widget not in ("group", "checkbox") else None,
         ))
@@ -114,6 +126,9 @@ def read_values(schema: dict[str, Any], data, path: str = "") -> dict[str, Any]:
             values[name] = data.get(PREFIX + full) in ("on", "true", "1")
             continue
         raw = data.get(PREFIX + full)
+        if raw is not None and raw.strip() == "" and _types(prop)[1]:
+            values[name] = None  # emptied on purpose: the form shows the default otherwise
+            continue
         if raw is None or raw.strip() == "":
             continue  # left empty: the default applies
         values[name] = _convert(full, widget, raw.strip(), prop)

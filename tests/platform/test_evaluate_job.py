@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
+from catalog import storage
 from catalog.models import Dataset, Evaluation
+from catalog.usage import stored_bytes
 from jobs import runner
 from jobs.evaluate import queue_evaluation, split_indices
 from jobs.models import Job
@@ -49,6 +51,11 @@ def test_evaluate_job_writes_a_report_without_real_records(user, synthetic, api)
     assert results["schema"] == "synthreg.report/1"
     assert results["verdict"]["privacy_gate"] in ("pass", "fail", "inconclusive")
     assert results["real_split"]["train_size"] == results["real_split"]["holdout_size"] == 60
+    # Its stored files count toward the dataset owner's storage, beside the version's own.
+    stored = storage.dataset_storage()
+    assert evaluation.report_size == sum(stored.size(path) for path in evaluation.report_files.values()) > 0
+    assert set(evaluation.report_files) == {"json", "html", "pdf"}
+    assert stored_bytes(user) == version.total_size + evaluation.report_size
 
     body = api.get(f"/api/evaluations/{evaluation.pk}/").json()
     assert body["results"]["summary"] == results["summary"]

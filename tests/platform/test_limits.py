@@ -8,11 +8,12 @@ from django.db import connection
 from django.test import override_settings
 
 from access.models import Grant, PrivacySpend
-from catalog.models import Dataset, DatasetVersion
+from catalog.models import Dataset, DatasetVersion, Evaluation
 from generators import registry
-from jobs import limits, service
+from jobs import limits, runner, service
 from jobs.evaluate import REPORT_BYTES, queue_evaluation
 from jobs.models import Job
+from jobs.outputs import publish_with_report
 from jobs.types import QuotaExceeded
 from tests.support.generators import SLOW_SPEC
 
@@ -143,6 +144,37 @@ def test_the_storage_quota_counts_ready_versions_and_unfinished_jobs_estimates(a
         assert "SYNTHREG_USER_STORAGE_BYTES" in body["detail"] and "1.5 kB" in body["detail"]
         assert saved() == before
         service.cancel(queued)  # its estimate no longer counts
+        assert api.post("/api/jobs/", {"type": "generate", "parameters": SLOW}, format="json").status_code == 201
+
+
+def test_a_stored_job_report_and_evaluation_reports_count_toward_the_storage_quota(
+        api, user, other_user, versions, tmp_path):
+    """Reports are kept beside the version, outside its manifest: a user whose version alone leaves room
+    for one more job is refused once the version's job report and its evaluation's are counted."""
+    job = service.submit(user, "generate", SLOW)
+    run = runner.JobRun(runner.claim(str(job.pk), "here:1"), "here:1")
+    files, report = tmp_path / "version", tmp_path / "report"
+    files.mkdir()
+    report.mkdir()
+    (files / "samples.txt").write_bytes(b"0:0\n" * 50)
+    for kind, size in (("json", 300), ("html", 700), ("pdf", 1100)):
+        (report / f"report.{kind}").write_bytes(b"r" * size)
+    version = publish_with_report(run, report, samples=50, staging=files)
+    assert (version.total_size, version.report_size) == (200, 2100)
+    assert version.summary["report"] == {kind: f"{job.dataset.slug}/{job.pk}-report/report.{kind}"
+                                         for kind in ("html", "json", "pdf")}
+    _, reference = versions
+    Evaluation.objects.create(version=version, reference=reference, report_size=4000)  # its job is gone
+    # One a stranger ran counts for the stranger, as its estimate did while it was queued.
+    theirs = Job.objects.create(type="evaluate", owner=other_user, state=Job.State.SUCCEEDED)
+    Evaluation.objects.create(version=version, reference=reference, job=theirs, report_size=900)
+    assert (limits.stored_bytes(user), limits.stored_bytes(other_user)) == (200 + 2100 + 4000, 900)
+
+    size = SLOW_SPEC.estimate(registry.validate("test-slow", SLOW["params"])).output_bytes
+    with override_settings(SYNTHREG_USER_STORAGE_BYTES=200 + size):  # room for the version's files alone
+        response = api.post("/api/jobs/", {"type": "generate", "parameters": SLOW}, format="json")
+        assert response.status_code == 403 and response.json()["used"] == 6300
+    with override_settings(SYNTHREG_USER_STORAGE_BYTES=6300 + size):
         assert api.post("/api/jobs/", {"type": "generate", "parameters": SLOW}, format="json").status_code == 201
 
 

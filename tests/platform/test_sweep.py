@@ -11,14 +11,20 @@ import socket
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
+import numpy as np
 import pytest
 import redis
 from django.core.management import call_command
 from django.utils import timezone
 
+from catalog import storage
+from catalog.models import DatasetVersion
 from jobs import runner, service
+from jobs.checkpoints import Checkpoint, checkpoint_dir
 from jobs.models import Job
+from jobs.outputs import report_prefix
 from jobs.sweep import Sweeper, jobs_needing_delivery
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +144,36 @@ def test_manage_py_requeue_sends_what_was_lost(redis_broker, user):
     assert out.getvalue().startswith("re-sent 1 job(s)")
     assert waiting_ids(client) == [str(job.pk)]
 
+
+
+def test_a_sweep_removes_what_killed_workers_left_for_ended_jobs_only(redis_broker, user, tmp_path):
+    """A checkpoint of a job whose worker died just after it turned succeeded, and the report a worker
+    stored before it was killed short of publishing (its job then failed), go; what a running job, a job
+    ended moments ago (its worker may not have noticed) or a recorded version still uses stays."""
+    hour_ago = timezone.now() - timedelta(hours=1)
+    succeeded = submit(user, state=Job.State.SUCCEEDED, finished_at=hour_ago)
+    failed = submit(user, state=Job.State.FAILED, finished_at=hour_ago)
+    running = submit(user, state=Job.State.RUNNING, worker=f"{socket.gethostname()}:{os.getpid()}")
+    just_cancelled = submit(user, state=Job.State.CANCELLED, finished_at=timezone.now())
+    jobs = (succeeded, failed, running, just_cancelled)
+    for job in jobs:
+        Checkpoint(job).save({"weights": np.zeros(3)}, {"epoch": 1})
+        report = tmp_path / str(job.pk)
+        report.mkdir()
+        (report / "report.json").write_text("{}")
+        storage.publish_report(report, report_prefix(job))
+    DatasetVersion.objects.create(dataset=succeeded.dataset, number=1, status=DatasetVersion.Status.READY,
+                                  job=succeeded, storage_prefix=f"{succeeded.dataset.slug}/{succeeded.pk}")
+    stored = storage.dataset_storage()
+    # The failed job's version files and an evaluation report, moved into place before it was killed too.
+    slug = failed.dataset.slug
+    folders = [Path(stored.path(p)) for p in (f"{slug}/{failed.pk}", f"{slug}/evaluations/{failed.pk}",
+                                              f"{succeeded.dataset.slug}/{succeeded.pk}", f"{slug}/upload-0123")]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+
+    assert Sweeper().sweep().tidied == 5
+    assert [checkpoint_dir(job).exists() for job in jobs] == [False, False, True, True]
+    assert [stored.exists(f"{report_prefix(job)}/report.json") for job in jobs] == [True, False, True, True]
+    assert [folder.is_dir() for folder in folders] == [False, False, True, True]  # a recorded version; no job's
+    assert Sweeper().sweep().tidied == 0

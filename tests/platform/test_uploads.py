@@ -3,6 +3,8 @@ the schema is inferred and overridable, and a chunked upload resumes to the exac
 
 import hashlib
 import io
+import os
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -208,6 +210,36 @@ def test_an_expired_session_is_gone_with_its_bytes(api):
     assert not sessions.path_of(session).exists()
     start(api, data)  # a new session sweeps expired rows away
     assert not UploadSession.objects.filter(pk=session.pk).exists()
+
+
+def test_refused_sessions_lose_their_bytes_at_once_and_their_rows_at_the_first_sweep_after_expiry(
+        api, redis_broker, settings):
+    from jobs.sweep import Sweeper
+
+    png = b"\x89PNG\r\n\x1a\n" + b"x" * 200  # not a table, whatever its name says
+    bad = start(api, png)["url"]
+    assert put(api, bad, png, 0, len(png)).status_code == 200
+    assert api.post(f"{bad}check/").status_code == 400  # refused for its bytes: they go now
+    data = csv_table()
+    taken = start(api, data)["url"]
+    assert put(api, taken, data, 0, len(data)).status_code == 200
+    assert multipart(api, "p.csv", data, slug="people").status_code == 201
+    assert api.post(f"{taken}finish/", {"slug": "people"}, format="json").status_code == 400
+    refused, retryable = UploadSession.objects.order_by("created_at")
+    assert (refused.state, sessions.path_of(refused).exists()) == ("failed", False) and "file" in refused.error
+    assert (retryable.state, sessions.path_of(retryable).exists()) == ("open", True)  # kept to try another slug
+    # A partial file whose row is gone (dropped by another host's sweep): removed once older than a session lives.
+    stray = sessions.path_of(UploadSession(pk="00000000-0000-0000-0000-000000000001"))
+    stray.write_bytes(b"left")
+    assert Sweeper().sweep().expired_uploads == 0  # nothing expired yet: rows and bytes stay
+    assert UploadSession.objects.count() == 2 and sessions.path_of(retryable).exists() and stray.exists()
+
+    UploadSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    old = time.time() - settings.SYNTHREG_UPLOAD_SESSION_SECONDS - 1
+    os.utime(stray, (old, old))
+    assert Sweeper().sweep().expired_uploads == 2
+    assert not UploadSession.objects.exists()
+    assert not sessions.path_of(retryable).exists() and not stray.exists()
 
 
 def test_abandoning_removes_the_bytes(api):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.http import QueryDict
+from django.template.loader import render_to_string
 
 from generators import registry
 from generators.params import ParameterError, fill_defaults
@@ -77,3 +78,20 @@ def test_distributions_render_as_a_kind_and_its_parameters_and_read_back():
         posted[f"p.background.texture.weights.{option}"] = ""
     params = registry.validate("scenes", read_values(spec.schema, posted))
     assert params["background"]["texture"] == registry.validate("scenes", {})["background"]["texture"]
+
+
+def test_a_type_list_is_a_nullable_field_of_its_first_non_null_type():
+    schema = {"type": "object", "properties": {
+        "rate": {"type": ["number", "null"], "default": 0.5, "minimum": 0},
+        "k": {"type": ["null", "integer"], "default": None},
+        "name": {"type": ["string"]}}}
+    fields = fields_for(schema, fill_defaults(schema, {}))
+    assert [(f.widget, f.nullable, f.display) for f in fields] == [
+        ("number", True, "0.5"), ("integer", True, ""), ("text", False, "")]
+    html = render_to_string("portal/_schema_field.html", {"field": fields[0]})
+    assert 'name="p.rate" value="0.5"' in html and "leave empty for none" in html
+    assert read_values(schema, post_of(fields, QueryDict(mutable=True))) == {"rate": 0.5, "k": None}
+    assert read_values(schema, QueryDict("p.rate=&p.k=3&p.name=x")) == {"rate": None, "k": 3, "name": "x"}
+    with pytest.raises(ParameterError, match="not an integer") as bad:
+        read_values(schema, QueryDict("p.k=many"))
+    assert bad.value.field == "k"

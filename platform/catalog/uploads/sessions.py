@@ -3,12 +3,15 @@
 A chunk is written only once its whole body has arrived, at the session's current offset, so an
 interrupted request leaves the offset where it was and the client resumes from it (``offset``).
 The partial bytes live in ``SYNTHREG_UPLOAD_DIR`` and are removed when the session is finished,
-refused, abandoned or expired.
+refused (by a problem of the bytes themselves), abandoned or expired. The row stays, its state and
+error saying what happened, until the session expires; then the next sweep drops it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -110,10 +113,20 @@ def discard(session: UploadSession, reason: str, state: str = UploadSession.Stat
 
 
 def remove_expired() -> int:
-    """Drop expired sessions and their bytes (run whenever a session is created)."""
+    """Drop expired sessions (open, finished or refused alike) and their bytes, and any partial file
+    older than a session lives (its row went on another host, or it was never recorded); run
+    whenever a session is created and by every worker's sweep (jobs.sweep). Returns the rows dropped."""
     expired = list(UploadSession.objects.filter(expires_at__lte=timezone.now()))
     for session in expired:
         path_of(session).unlink(missing_ok=True)
+    # A session's file is made when the session is, so one untouched for longer than a session
+    # lives belongs to no session that may still take a chunk.
+    stale = time.time() - settings.SYNTHREG_UPLOAD_SESSION_SECONDS
+    root = Path(settings.SYNTHREG_UPLOAD_DIR)
+    for path in root.glob("*.part") if root.is_dir() else ():
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < stale:
+                path.unlink()
     return UploadSession.objects.filter(pk__in=[s.pk for s in expired]).delete()[0]
 
 
