@@ -13,7 +13,6 @@ from pathlib import Path
 import mlcroissant
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 import webdataset
 import yaml
@@ -130,24 +129,6 @@ def test_image_mode_bitmaps_are_black_and_white(api, user):
     assert set(np.unique(pixels)) <= {0, 255} and np.array_equal(pixels == 255, images > 0.5)
 
 
-def test_the_huggingface_layout_has_a_card_and_loads_as_parquet(api, digits, tmp_path):
-    # `datasets` itself needs pyarrow >= 22, which anonymeter (the privacy metrics) refuses: the
-    # layout is checked as `datasets` reads it, the card's YAML configs and the Parquet they name.
-    version, images, labels = digits
-    _, body = fetch(api, version, "huggingface")
-    zipfile.ZipFile(io.BytesIO(body)).extractall(tmp_path)
-    card = (tmp_path / "README.md").read_text()
-    meta = yaml.safe_load(card.split("---\n")[1])
-    assert meta["license"] == "CC-BY-4.0" and "synthetic" in meta["tags"]
-    [config] = meta["configs"]
-    [files] = config["data_files"]
-    [parquet] = sorted(tmp_path.glob(files["path"]))
-    assert files["split"] == "train" and {"name": "image", "dtype": "image"} in meta["dataset_info"]["features"]
-    table = pq.read_table(parquet).to_pydict()
-    assert table["label"] == labels.tolist()
-    assert np.array_equal(np.stack([block_counts(image["bytes"]) for image in table["image"]]), images)
-
-
 @pytest.fixture
 def tables(user):
     first, second = noise_table(rows=70, seed=1), noise_table(rows=45, seed=2)
@@ -156,6 +137,58 @@ def tables(user):
         first.to_parquet(staging / "part-0.parquet", index=False)
         second.to_csv(staging / "part-1.csv", index=False)
     return publish(user, "export-table", "tabular", write), pd.concat([first, second], ignore_index=True)
+
+
+@pytest.fixture
+def load_offline(tmp_path, monkeypatch):
+    """``datasets.load_dataset`` of a local folder with no network and nothing written outside tmp_path."""
+    home = tmp_path / "home"
+    for name, value in {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "HOME": str(home),
+                        "HF_HOME": str(home / "hf"), "HF_DATASETS_CACHE": str(home / "hf" / "datasets")}.items():
+        monkeypatch.setenv(name, value)
+    import datasets
+    import huggingface_hub.constants
+
+    # The libraries read these at their first import, which may have come before this test's variables.
+    for name, value in {"HF_DATASETS_OFFLINE": True, "HF_HUB_OFFLINE": True, "HF_CACHE_HOME": str(home / "hf"),
+                        "HF_DATASETS_CACHE": home / "hf" / "datasets", "HF_MODULES_CACHE": home / "hf" / "modules",
+                        "DOWNLOADED_DATASETS_PATH": home / "hf" / "datasets" / "downloads",
+                        "EXTRACTED_DATASETS_PATH": home / "hf" / "datasets" / "downloads" / "extracted"}.items():
+        monkeypatch.setattr(datasets.config, name, value)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+
+    def load(folder: Path):
+        return datasets.load_dataset(str(folder), cache_dir=str(home / "hf" / "datasets"))
+    return load
+
+
+def unzipped_huggingface(api, version, folder: Path) -> dict:
+    """The ``huggingface`` export unzipped into ``folder``; its card's YAML metadata."""
+    response, body = fetch(api, version, "huggingface")
+    assert response.status_code == 200
+    zipfile.ZipFile(io.BytesIO(body)).extractall(folder)
+    return yaml.safe_load((folder / "README.md").read_text().split("---\n")[1])
+
+
+def test_the_huggingface_layout_of_images_loads_with_datasets(api, digits, tmp_path, load_offline):
+    version, images, labels = digits
+    meta = unzipped_huggingface(api, version, tmp_path / "export")
+    assert meta["license"] == "CC-BY-4.0" and "synthetic" in meta["tags"]
+    loaded = load_offline(tmp_path / "export")
+    assert list(loaded) == ["train"]
+    train = loaded["train"]
+    assert type(train.features["image"]).__name__ == "Image"  # decoded as images, from the card's features
+    assert train["label"] == labels.tolist()
+    pixels = np.stack([np.rint(np.asarray(image, dtype=np.float64) * 16 / 255) for image in train["image"]])
+    assert np.array_equal(pixels, images)
+
+
+def test_the_huggingface_layout_of_a_table_loads_with_datasets(api, tables, tmp_path, load_offline):
+    version, expected = tables
+    unzipped_huggingface(api, version, tmp_path / "export")
+    train = load_offline(tmp_path / "export")["train"]
+    assert train.column_names == list(expected.columns)
+    pd.testing.assert_frame_equal(train.to_pandas(), expected, check_exact=False, rtol=1e-12)
 
 
 @pytest.mark.parametrize(("name", "read"), [("parquet", pd.read_parquet), ("csv", pd.read_csv)])
