@@ -1,6 +1,5 @@
 """Every version in standard formats, streamed: read back by their own libraries, never by ours."""
 
-import hashlib
 import io
 import json
 import shutil
@@ -237,24 +236,67 @@ def test_scenes_get_one_coco_file_merged_across_shards(api, user, tmp_path):
     assert len(COCO(str(tmp_path / "coco.json")).getAnnIds()) == len(annotation_ids)
 
 
-def test_a_table_croissant_has_a_record_set_of_typed_columns_read_from_the_archive(api, user):
+def exported_file(api, description, version, tmp_path) -> dict:
+    """The record sets' file object (an export) and a mapping of it to the export as downloaded, for
+    mlcroissant to read offline (it checks the file's digest)."""
+    [file] = [d for d in description["distribution"] if "/formats/" in d["contentUrl"]]
+    name = file["contentUrl"].rsplit("/", 1)[-1]
+    assert file["contentUrl"].endswith(f"/api/versions/{version.pk}/formats/{name}")
+    (tmp_path / file["@id"]).write_bytes(fetch(api, version, name)[1])
+    return file, {file["@id"]: str(tmp_path / file["@id"])}
+
+
+def test_a_table_croissant_has_a_record_set_of_typed_columns_that_mlcroissant_reads(api, user, tmp_path):
     frame = noise_table(rows=40, seed=3).assign(name=lambda f: [f"row {i}" for i in range(len(f))], flag=True)
 
     def write(staging):
-        frame.to_parquet(staging / "data.parquet", index=False)
+        frame.iloc[:25].to_parquet(staging / "data.parquet", index=False)
+        frame.iloc[25:].to_csv(staging / "more.csv", index=False)  # Parquet and CSV: one export reads both
     version = publish(user, "croissant-table", "tabular", write)
     description = json.loads(fetch(api, version, "croissant")[1])
-    dataset = mlcroissant.Dataset(jsonld=description)
+    _, mapping = exported_file(api, description, version, tmp_path)
+    dataset = mlcroissant.Dataset(jsonld=description, mapping=mapping)
     assert not dataset.metadata.ctx.issues.errors
-    # Every column is a field, typed as pandas sees it, extracted from the table files in the archive.
+    # Every column is a field, typed as pandas sees it.
     kinds = {"float64": "sc:Float", "int64": "sc:Integer", "object": "sc:Text", "bool": "sc:Boolean"}
     fields = description["recordSet"][0]["field"]
     assert {f["name"]: f["dataType"] for f in fields} == {c: kinds[str(t)] for c, t in frame.dtypes.items()}
-    assert {f["source"]["extract"]["column"] for f in fields} == set(frame.columns)
-    archive = next(d for d in description["distribution"] if d["@id"] == "archive.zip")
-    got = api.get(f"/api/versions/{version.pk}/archive.zip")
-    assert archive["sha256"] == hashlib.sha256(b"".join(got.streaming_content)).hexdigest()
-    assert [r.name for r in dataset.metadata.record_sets] == ["rows"]
+    read = pd.DataFrame([{k.removeprefix("rows/"): v for k, v in r.items()} for r in dataset.records(record_set="rows")])
+    read["name"] = read["name"].str.decode("utf-8")
+    pd.testing.assert_frame_equal(read[list(frame.columns)], frame, check_exact=False, rtol=1e-12, check_dtype=False)
+
+
+def test_an_image_croissant_has_a_record_set_that_mlcroissant_reads_from_the_parquet_export(api, digits, tmp_path,
+                                                                                           monkeypatch):
+    from catalog.exports import tables as tables_export
+
+    version, images, labels = digits
+    description = json.loads(fetch(api, version, "croissant")[1])
+    file, mapping = exported_file(api, description, version, tmp_path)
+    assert file["contentUrl"].endswith("/formats/parquet")
+    dataset = mlcroissant.Dataset(jsonld=description, mapping=mapping)
+    assert not dataset.metadata.ctx.issues.errors
+    records = list(dataset.records(record_set="samples"))
+    assert [r["samples/label"] for r in records] == labels.tolist()
+    pixels = np.stack([np.rint(np.asarray(r["samples/image"], dtype=np.float64) * 16 / 255) for r in records])
+    assert np.array_equal(pixels, images)
+    # The digest is computed once and kept: a second description does not write the export again.
+    monkeypatch.setattr(tables_export, "write_parquet", lambda version: pytest.fail("the export written again"))
+    again = json.loads(fetch(api, version, "croissant")[1])
+    assert next(d for d in again["distribution"] if d["@id"] == file["@id"]) == file
+
+
+def test_a_scenes_croissant_has_a_record_set_of_its_images_read_from_the_merged_coco_file(api, user, tmp_path):
+    version = publish(user, "croissant-scenes", "scene", scene_shards())
+    description = json.loads(fetch(api, version, "croissant")[1])
+    file, mapping = exported_file(api, description, version, tmp_path)
+    assert file["contentUrl"].endswith("/formats/coco")
+    dataset = mlcroissant.Dataset(jsonld=description, mapping=mapping)
+    assert not dataset.metadata.ctx.issues.errors
+    records = [(r["images/id"], r["images/file_name"].decode(), r["images/width"], r["images/height"])
+               for r in dataset.records(record_set="images")]
+    merged = json.loads((tmp_path / file["@id"]).read_bytes())["images"]
+    assert records == [(i["id"], i["file_name"], i["width"], i["height"]) for i in merged] and len(records) == 10
 
 
 def test_croissant_validates_and_carries_the_responsible_ai_fields(api, user, digits, tmp_path):
@@ -279,6 +321,7 @@ def test_croissant_validates_and_carries_the_responsible_ai_fields(api, user, di
     assert description["synthreg:evaluation"]["privacy_gate"] == "pass"
     assert "tstr 0.812" in description["rai:dataLimitations"]
     shas = {d["name"]: d["sha256"] for d in description["distribution"]}
+    assert shas.pop("export-digits-v1-parquet.parquet")  # the record set's source, beside the version's files
     assert shas == {f["path"]: f["sha256"] for f in version.manifest["files"]}
     # Its figures change with a new evaluation, and so does its ETag (the files' ETags do not).
     etags = {name: api.head(f"/api/versions/{version.pk}/formats/{name}")["ETag"] for name in ("croissant", "png")}
