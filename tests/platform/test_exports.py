@@ -19,7 +19,7 @@ from PIL import Image
 from pycocotools.coco import COCO
 
 from catalog.generator_rows import sync_generator
-from catalog.models import Dataset, Evaluation, VersionParent
+from catalog.models import Dataset, DatasetVersion, Evaluation, VersionParent
 from catalog.publish import publish_version
 from generators import registry
 from generators.render.digits import render
@@ -284,6 +284,19 @@ def test_an_image_croissant_has_a_record_set_that_mlcroissant_reads_from_the_par
     monkeypatch.setattr(tables_export, "write_parquet", lambda version: pytest.fail("the export written again"))
     again = json.loads(fetch(api, version, "croissant")[1])
     assert next(d for d in again["distribution"] if d["@id"] == file["@id"]) == file
+
+
+def test_a_job_keeps_the_digest_of_its_record_sets_export_on_publishing(user, api, monkeypatch):
+    from catalog.exports import tables as tables_export
+    from jobs import runner, service
+
+    job = service.submit(user, "generate", {"generator": "digits", "params": {"n": 30, "mode": "8x8"}})
+    runner.execute(str(job.pk))
+    version = DatasetVersion.objects.get(job=job)
+    [digest] = version.export_digests.values()
+    monkeypatch.setattr(tables_export, "write_parquet", lambda version: pytest.fail("the export written again"))
+    description = json.loads(fetch(api, version, "croissant")[1])
+    assert description["recordSet"] and digest["sha256"] in {d["sha256"] for d in description["distribution"]}
 
 
 def test_a_scenes_croissant_has_a_record_set_of_its_images_read_from_the_merged_coco_file(api, user, tmp_path):

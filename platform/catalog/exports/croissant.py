@@ -145,6 +145,13 @@ def _records(version: DatasetVersion, formats: dict, base_url: str, versions_url
         {"@type": "cr:RecordSet", "@id": name, "name": name, "description": description, "field": fields}]
 
 
+def keep_record_digest(version: DatasetVersion, formats: dict) -> None:
+    """Computes and keeps the digest of the export the record set reads, so that no description waits
+    on it (a job's worker does this on publishing; the exports read write no link)."""
+    if version.dataset.modality in _RECORDS:
+        _records(version, formats, "", "")
+
+
 def croissant(version: DatasetVersion, versions_url: str, formats: dict) -> dict[str, Any]:
     """The description; ``versions_url`` is the API's address of versions (``…/api/versions/``),
     ``formats`` the export registry (its record sets read exports)."""
