@@ -236,7 +236,7 @@ def test_scenes_get_one_coco_file_merged_across_shards(api, user, tmp_path):
     assert len(COCO(str(tmp_path / "coco.json")).getAnnIds()) == len(annotation_ids)
 
 
-def exported_file(api, description, version, tmp_path) -> dict:
+def exported_file(api, description, version, tmp_path) -> tuple[dict, dict]:
     """The record sets' file object (an export) and a mapping of it to the export as downloaded, for
     mlcroissant to read offline (it checks the file's digest)."""
     [file] = [d for d in description["distribution"] if "/formats/" in d["contentUrl"]]
