@@ -9,6 +9,11 @@ In one run, on a private PostgreSQL database (created and dropped here) and var 
   from the page cache: the files were just written, so neither pays for the device); a second
   reference is the transport's ceiling: a bare loopback server doing nothing but one
   ``os.sendfile`` per file, downloaded by the same curl;
+- why the transfer is slower than the read, beside them (the ratios keep the baseline above):
+  the CPU time per MB of the read, of curl and of the server (bare and gunicorn's workers); the
+  bare server read by a receiver with 4 MB buffers instead of curl; and, as root, a cold read
+  of the same files from the device (page cache dropped first), which is what a download of a
+  version not read lately pays;
 - the server's peak resident memory (VmHWM of its workers) after the small archive and after
   the large one: it should not grow with the version's size;
 - lists datasets (``/api/datasets/``, 50 a page, a token user) with 10,000 datasets in the
@@ -28,6 +33,7 @@ import json
 import multiprocessing
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -109,6 +115,30 @@ def build_catalog(total_bytes: int, datasets: int) -> dict[str, Any]:
                                       "files": v.manifest["files"]} for name, v in (("large", large), ("small", small))}}
 
 
+def drop_page_cache() -> bool:
+    """Drops the page cache (root only), for the cold read; False where it cannot."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+    except OSError:
+        return False
+    return True
+
+
+def children_cpu_s() -> float:
+    """CPU seconds of the waited-for children (the curls; gunicorn is waited for only at the end)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def workers_cpu_s(master_pid: int) -> float:
+    """CPU seconds the gunicorn workers have used so far."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    ticks = sum(int(field) for pid in children
+                for field in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def read_from_disk(folder: Path, files: list[dict]) -> float:
     """Seconds to read every file in 1 MB chunks."""
     started = time.perf_counter()
@@ -119,9 +149,10 @@ def read_from_disk(folder: Path, files: list[dict]) -> float:
     return time.perf_counter() - started
 
 
-def bare_sendfile_server(folder: Path) -> tuple[socket.socket, str]:
+def bare_sendfile_server(folder: Path, cpu: list[float]) -> tuple[socket.socket, str]:
     """The transport's ceiling: a bare loopback server that answers ``GET /<file>`` with one
-    ``os.sendfile`` and nothing else (no HTTP parsing beyond the path, no framework)."""
+    ``os.sendfile`` and nothing else (no HTTP parsing beyond the path, no framework). Adds the
+    CPU seconds it spends on each answer to ``cpu``."""
     import threading
 
     listener = socket.create_server(("127.0.0.1", 0))
@@ -132,6 +163,7 @@ def bare_sendfile_server(folder: Path) -> tuple[socket.socket, str]:
                 conn, _ = listener.accept()
             except OSError:
                 return
+            started = time.thread_time()
             with conn:
                 path = conn.recv(65536).split(b" ", 2)[1].decode().lstrip("/")
                 with open(folder / path, "rb") as fh:
@@ -140,6 +172,7 @@ def bare_sendfile_server(folder: Path) -> tuple[socket.socket, str]:
                     sent = 0
                     while sent < size:
                         sent += os.sendfile(conn.fileno(), fh.fileno(), sent, size - sent)
+            cpu.append(time.thread_time() - started)
 
     threading.Thread(target=serve, daemon=True).start()
     return listener, f"http://127.0.0.1:{listener.getsockname()[1]}"
@@ -151,6 +184,20 @@ def curl(url: str, token: str) -> tuple[float, int]:
                           "-w", "%{time_total} %{size_download}", url], capture_output=True, text=True, check=True)
     seconds, size = out.stdout.split()
     return float(seconds), int(size)
+
+
+def receive(base: str, path: str, buffer: int = 4 << 20) -> float:
+    """Seconds to download one file with ``buffer``-sized receives and socket buffer, discarded
+    (what curl's smaller reads cost, beside it)."""
+    host, port = base.removeprefix("http://").split(":")
+    started = time.perf_counter()
+    with socket.create_connection((host, int(port))) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer)
+        sock.sendall(f"GET /{path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        view = memoryview(bytearray(buffer))
+        while sock.recv_into(view):
+            pass
+    return time.perf_counter() - started
 
 
 def peak_rss_mb(master_pid: int) -> float:
@@ -246,12 +293,24 @@ def main() -> None:
         warm_up(base, token, small, args.workers)
         total = sum(f["size"] for f in large["files"])
 
-        read_from_disk(Path(large["folder"]), large["files"])  # into the page cache, as the server will find it
+        # From the device first (as root), which also reads them into the page cache, where the
+        # server will find them; then the baseline, from the page cache.
+        cold_s = read_from_disk(Path(large["folder"]), large["files"]) if drop_page_cache() else None
+        read_from_disk(Path(large["folder"]), large["files"])
+        cpu_before = time.process_time()
         disk_s = read_from_disk(Path(large["folder"]), large["files"])
-        bare, bare_base = bare_sendfile_server(Path(large["folder"]))
+        cpu = {"disk_read": time.process_time() - cpu_before}
+        bare_cpu: list[float] = []
+        bare, bare_base = bare_sendfile_server(Path(large["folder"]), bare_cpu)
+        cpu_before = children_cpu_s()
         bare_s = sum(curl(f"{bare_base}/{f['path']}", token)[0] for f in large["files"])
+        cpu |= {"curl_from_bare_server": children_cpu_s() - cpu_before, "bare_server": sum(bare_cpu)}
+        receiver_s = sum(receive(bare_base, f["path"]) for f in large["files"])
         bare.close()
+        cpu_before, workers_before = children_cpu_s(), workers_cpu_s(server.pid)
         file_s = sum(curl(f"{base}/api/versions/{large['pk']}/files/{f['path']}", token)[0] for f in large["files"])
+        cpu |= {"curl_from_gunicorn": children_cpu_s() - cpu_before,
+                "gunicorn_workers": workers_cpu_s(server.pid) - workers_before}
         curl(f"{base}/api/versions/{small['pk']}/archive.zip", token)
         rss_small = peak_rss_mb(server.pid)
         # The archive's index (member CRCs, digest) is computed once per version; a job's worker does
@@ -290,6 +349,11 @@ def main() -> None:
         "bare_sendfile_MBps": round(total / mb / bare_s),
         "ratio_file_to_bare_sendfile": round(bare_s / file_s, 3),
         "ratio_archive_to_bare_sendfile": round((archive_bytes / archive_s) / (total / bare_s), 3),
+        "cold_disk_read_MBps": round(total / mb / cold_s) if cold_s else None,
+        "ratio_file_to_cold_disk": round(cold_s / file_s, 3) if cold_s else None,
+        "ratio_archive_to_cold_disk": round((archive_bytes / archive_s) / (total / cold_s), 3) if cold_s else None,
+        "bare_sendfile_4MB_receiver_MBps": round(total / mb / receiver_s),
+        "cpu_ms_per_MB": {name: round(1000 * seconds / (total / mb), 3) for name, seconds in cpu.items()},
         "archive_index_first_request_s": round(index_s, 2),
         "server_peak_rss_MB_small_version": round(rss_small, 1),
         "server_peak_rss_MB_large_version": round(rss_large, 1),
@@ -307,6 +371,11 @@ def main() -> None:
     print(f"{'archive.zip (MB/s)':28}{figures['archive_download_MBps']:>18}{figures['disk_read_MBps']:>12}"
           f"{figures['ratio_archive_to_disk']:>8}{figures['bare_sendfile_MBps']:>15}"
           f"{figures['ratio_archive_to_bare_sendfile']:>8}")
+    if cold_s:
+        print(f"from the device (page cache dropped): {figures['cold_disk_read_MBps']} MB/s; files "
+              f"{figures['ratio_file_to_cold_disk']}, archive {figures['ratio_archive_to_cold_disk']} of it")
+    print(f"bare sendfile server read with 4 MB receives instead of curl: {figures['bare_sendfile_4MB_receiver_MBps']} MB/s")
+    print("CPU ms per MB: " + ", ".join(f"{name} {value}" for name, value in figures["cpu_ms_per_MB"].items()))
     print(f"archive index (CRCs and digest, once per version): {figures['archive_index_first_request_s']} s "
           "on its first request")
     print(f"server peak RSS: {figures['server_peak_rss_MB_small_version']} MB after a {total // 8 // mb} MB "

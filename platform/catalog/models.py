@@ -177,6 +177,8 @@ class DatasetVersion(models.Model):
     report_size = models.BigIntegerField(default=0)
     # The whole-version zip's member CRCs and SHA-256, computed once from the files (catalog/archives.py).
     archive_index = models.JSONField(default=dict, blank=True)
+    # Digests of exports a description names (catalog/exports/digests.py), each computed once.
+    export_digests = models.JSONField(default=dict, blank=True)
     samples = models.BigIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
     preview = models.CharField(max_length=300, blank=True, help_text="Path of a preview image inside the version.")

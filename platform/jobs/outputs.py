@@ -18,6 +18,8 @@ from safetensors.numpy import save_file
 
 from catalog import storage
 from catalog.archives import archive_index
+from catalog.exports import croissant
+from catalog.exports.registry import FORMATS
 from catalog.generator_rows import sync_generator
 from catalog.models import Dataset, DatasetVersion
 from catalog.publish import publish_version
@@ -48,8 +50,10 @@ def publish(job_run, *, samples: int, staging: Path | None = None, dataset: Data
         job=job, parents=[*lineage(job), *parents], on_published=queue_evaluation,
         format=format or (generator.format if generator else None), report_size=report_size,
     )
-    # The worker reads the files once more for the archive's CRCs and digest, so no download waits on it.
+    # The worker reads the files once more for the archive's CRCs and digest, and writes the export
+    # Croissant's record set names for its digest, so no download or description waits on them.
     archive_index(version)
+    croissant.keep_record_digest(version, FORMATS)
     return version
 
 

@@ -1,6 +1,5 @@
 """Every version in standard formats, streamed: read back by their own libraries, never by ours."""
 
-import hashlib
 import io
 import json
 import shutil
@@ -13,7 +12,6 @@ from pathlib import Path
 import mlcroissant
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 import webdataset
 import yaml
@@ -21,7 +19,7 @@ from PIL import Image
 from pycocotools.coco import COCO
 
 from catalog.generator_rows import sync_generator
-from catalog.models import Dataset, Evaluation, VersionParent
+from catalog.models import Dataset, DatasetVersion, Evaluation, VersionParent
 from catalog.publish import publish_version
 from generators import registry
 from generators.render.digits import render
@@ -130,24 +128,6 @@ def test_image_mode_bitmaps_are_black_and_white(api, user):
     assert set(np.unique(pixels)) <= {0, 255} and np.array_equal(pixels == 255, images > 0.5)
 
 
-def test_the_huggingface_layout_has_a_card_and_loads_as_parquet(api, digits, tmp_path):
-    # `datasets` itself needs pyarrow >= 22, which anonymeter (the privacy metrics) refuses: the
-    # layout is checked as `datasets` reads it, the card's YAML configs and the Parquet they name.
-    version, images, labels = digits
-    _, body = fetch(api, version, "huggingface")
-    zipfile.ZipFile(io.BytesIO(body)).extractall(tmp_path)
-    card = (tmp_path / "README.md").read_text()
-    meta = yaml.safe_load(card.split("---\n")[1])
-    assert meta["license"] == "CC-BY-4.0" and "synthetic" in meta["tags"]
-    [config] = meta["configs"]
-    [files] = config["data_files"]
-    [parquet] = sorted(tmp_path.glob(files["path"]))
-    assert files["split"] == "train" and {"name": "image", "dtype": "image"} in meta["dataset_info"]["features"]
-    table = pq.read_table(parquet).to_pydict()
-    assert table["label"] == labels.tolist()
-    assert np.array_equal(np.stack([block_counts(image["bytes"]) for image in table["image"]]), images)
-
-
 @pytest.fixture
 def tables(user):
     first, second = noise_table(rows=70, seed=1), noise_table(rows=45, seed=2)
@@ -156,6 +136,58 @@ def tables(user):
         first.to_parquet(staging / "part-0.parquet", index=False)
         second.to_csv(staging / "part-1.csv", index=False)
     return publish(user, "export-table", "tabular", write), pd.concat([first, second], ignore_index=True)
+
+
+@pytest.fixture
+def load_offline(tmp_path, monkeypatch):
+    """``datasets.load_dataset`` of a local folder with no network and nothing written outside tmp_path."""
+    home = tmp_path / "home"
+    for name, value in {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "HOME": str(home),
+                        "HF_HOME": str(home / "hf"), "HF_DATASETS_CACHE": str(home / "hf" / "datasets")}.items():
+        monkeypatch.setenv(name, value)
+    import datasets
+    import huggingface_hub.constants
+
+    # The libraries read these at their first import, which may have come before this test's variables.
+    for name, value in {"HF_DATASETS_OFFLINE": True, "HF_HUB_OFFLINE": True, "HF_CACHE_HOME": str(home / "hf"),
+                        "HF_DATASETS_CACHE": home / "hf" / "datasets", "HF_MODULES_CACHE": home / "hf" / "modules",
+                        "DOWNLOADED_DATASETS_PATH": home / "hf" / "datasets" / "downloads",
+                        "EXTRACTED_DATASETS_PATH": home / "hf" / "datasets" / "downloads" / "extracted"}.items():
+        monkeypatch.setattr(datasets.config, name, value)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+
+    def load(folder: Path):
+        return datasets.load_dataset(str(folder), cache_dir=str(home / "hf" / "datasets"))
+    return load
+
+
+def unzipped_huggingface(api, version, folder: Path) -> dict:
+    """The ``huggingface`` export unzipped into ``folder``; its card's YAML metadata."""
+    response, body = fetch(api, version, "huggingface")
+    assert response.status_code == 200
+    zipfile.ZipFile(io.BytesIO(body)).extractall(folder)
+    return yaml.safe_load((folder / "README.md").read_text().split("---\n")[1])
+
+
+def test_the_huggingface_layout_of_images_loads_with_datasets(api, digits, tmp_path, load_offline):
+    version, images, labels = digits
+    meta = unzipped_huggingface(api, version, tmp_path / "export")
+    assert meta["license"] == "CC-BY-4.0" and "synthetic" in meta["tags"]
+    loaded = load_offline(tmp_path / "export")
+    assert list(loaded) == ["train"]
+    train = loaded["train"]
+    assert type(train.features["image"]).__name__ == "Image"  # decoded as images, from the card's features
+    assert train["label"] == labels.tolist()
+    pixels = np.stack([np.rint(np.asarray(image, dtype=np.float64) * 16 / 255) for image in train["image"]])
+    assert np.array_equal(pixels, images)
+
+
+def test_the_huggingface_layout_of_a_table_loads_with_datasets(api, tables, tmp_path, load_offline):
+    version, expected = tables
+    unzipped_huggingface(api, version, tmp_path / "export")
+    train = load_offline(tmp_path / "export")["train"]
+    assert train.column_names == list(expected.columns)
+    pd.testing.assert_frame_equal(train.to_pandas(), expected, check_exact=False, rtol=1e-12)
 
 
 @pytest.mark.parametrize(("name", "read"), [("parquet", pd.read_parquet), ("csv", pd.read_csv)])
@@ -204,24 +236,80 @@ def test_scenes_get_one_coco_file_merged_across_shards(api, user, tmp_path):
     assert len(COCO(str(tmp_path / "coco.json")).getAnnIds()) == len(annotation_ids)
 
 
-def test_a_table_croissant_has_a_record_set_of_typed_columns_read_from_the_archive(api, user):
+def exported_file(api, description, version, tmp_path) -> tuple[dict, dict]:
+    """The record sets' file object (an export) and a mapping of it to the export as downloaded, for
+    mlcroissant to read offline (it checks the file's digest)."""
+    [file] = [d for d in description["distribution"] if "/formats/" in d["contentUrl"]]
+    name = file["contentUrl"].rsplit("/", 1)[-1]
+    assert file["contentUrl"].endswith(f"/api/versions/{version.pk}/formats/{name}")
+    (tmp_path / file["@id"]).write_bytes(fetch(api, version, name)[1])
+    return file, {file["@id"]: str(tmp_path / file["@id"])}
+
+
+def test_a_table_croissant_has_a_record_set_of_typed_columns_that_mlcroissant_reads(api, user, tmp_path):
     frame = noise_table(rows=40, seed=3).assign(name=lambda f: [f"row {i}" for i in range(len(f))], flag=True)
 
     def write(staging):
-        frame.to_parquet(staging / "data.parquet", index=False)
+        frame.iloc[:25].to_parquet(staging / "data.parquet", index=False)
+        frame.iloc[25:].to_csv(staging / "more.csv", index=False)  # Parquet and CSV: one export reads both
     version = publish(user, "croissant-table", "tabular", write)
     description = json.loads(fetch(api, version, "croissant")[1])
-    dataset = mlcroissant.Dataset(jsonld=description)
+    _, mapping = exported_file(api, description, version, tmp_path)
+    dataset = mlcroissant.Dataset(jsonld=description, mapping=mapping)
     assert not dataset.metadata.ctx.issues.errors
-    # Every column is a field, typed as pandas sees it, extracted from the table files in the archive.
+    # Every column is a field, typed as pandas sees it.
     kinds = {"float64": "sc:Float", "int64": "sc:Integer", "object": "sc:Text", "bool": "sc:Boolean"}
     fields = description["recordSet"][0]["field"]
     assert {f["name"]: f["dataType"] for f in fields} == {c: kinds[str(t)] for c, t in frame.dtypes.items()}
-    assert {f["source"]["extract"]["column"] for f in fields} == set(frame.columns)
-    archive = next(d for d in description["distribution"] if d["@id"] == "archive.zip")
-    got = api.get(f"/api/versions/{version.pk}/archive.zip")
-    assert archive["sha256"] == hashlib.sha256(b"".join(got.streaming_content)).hexdigest()
-    assert [r.name for r in dataset.metadata.record_sets] == ["rows"]
+    read = pd.DataFrame([{k.removeprefix("rows/"): v for k, v in r.items()} for r in dataset.records(record_set="rows")])
+    read["name"] = read["name"].str.decode("utf-8")
+    pd.testing.assert_frame_equal(read[list(frame.columns)], frame, check_exact=False, rtol=1e-12, check_dtype=False)
+
+
+def test_an_image_croissant_has_a_record_set_that_mlcroissant_reads_from_the_parquet_export(api, digits, tmp_path,
+                                                                                           monkeypatch):
+    from catalog.exports import tables as tables_export
+
+    version, images, labels = digits
+    description = json.loads(fetch(api, version, "croissant")[1])
+    file, mapping = exported_file(api, description, version, tmp_path)
+    assert file["contentUrl"].endswith("/formats/parquet")
+    dataset = mlcroissant.Dataset(jsonld=description, mapping=mapping)
+    assert not dataset.metadata.ctx.issues.errors
+    records = list(dataset.records(record_set="samples"))
+    assert [r["samples/label"] for r in records] == labels.tolist()
+    pixels = np.stack([np.rint(np.asarray(r["samples/image"], dtype=np.float64) * 16 / 255) for r in records])
+    assert np.array_equal(pixels, images)
+    # The digest is computed once and kept: a second description does not write the export again.
+    monkeypatch.setattr(tables_export, "write_parquet", lambda version: pytest.fail("the export written again"))
+    again = json.loads(fetch(api, version, "croissant")[1])
+    assert next(d for d in again["distribution"] if d["@id"] == file["@id"]) == file
+
+
+def test_a_job_keeps_the_digest_of_its_record_sets_export_on_publishing(user, api, monkeypatch):
+    from catalog.exports import tables as tables_export
+    from jobs import runner, service
+
+    job = service.submit(user, "generate", {"generator": "digits", "params": {"n": 30, "mode": "8x8"}})
+    runner.execute(str(job.pk))
+    version = DatasetVersion.objects.get(job=job)
+    [digest] = version.export_digests.values()
+    monkeypatch.setattr(tables_export, "write_parquet", lambda version: pytest.fail("the export written again"))
+    description = json.loads(fetch(api, version, "croissant")[1])
+    assert description["recordSet"] and digest["sha256"] in {d["sha256"] for d in description["distribution"]}
+
+
+def test_a_scenes_croissant_has_a_record_set_of_its_images_read_from_the_merged_coco_file(api, user, tmp_path):
+    version = publish(user, "croissant-scenes", "scene", scene_shards())
+    description = json.loads(fetch(api, version, "croissant")[1])
+    file, mapping = exported_file(api, description, version, tmp_path)
+    assert file["contentUrl"].endswith("/formats/coco")
+    dataset = mlcroissant.Dataset(jsonld=description, mapping=mapping)
+    assert not dataset.metadata.ctx.issues.errors
+    records = [(r["images/id"], r["images/file_name"].decode(), r["images/width"], r["images/height"])
+               for r in dataset.records(record_set="images")]
+    merged = json.loads((tmp_path / file["@id"]).read_bytes())["images"]
+    assert records == [(i["id"], i["file_name"], i["width"], i["height"]) for i in merged] and len(records) == 10
 
 
 def test_croissant_validates_and_carries_the_responsible_ai_fields(api, user, digits, tmp_path):
@@ -246,6 +334,7 @@ def test_croissant_validates_and_carries_the_responsible_ai_fields(api, user, di
     assert description["synthreg:evaluation"]["privacy_gate"] == "pass"
     assert "tstr 0.812" in description["rai:dataLimitations"]
     shas = {d["name"]: d["sha256"] for d in description["distribution"]}
+    assert shas.pop("export-digits-v1-parquet.parquet")  # the record set's source, beside the version's files
     assert shas == {f["path"]: f["sha256"] for f in version.manifest["files"]}
     # Its figures change with a new evaluation, and so does its ETag (the files' ETags do not).
     etags = {name: api.head(f"/api/versions/{version.pk}/formats/{name}")["ETag"] for name in ("croissant", "png")}

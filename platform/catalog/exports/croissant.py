@@ -4,23 +4,28 @@ The RAI vocabulary has no yes/no synthetic flag: ``rai:dataCollectionType`` says
 (or "Real data" for a reference), ``rai:dataCollection`` names the generator, its parameters,
 seed and code revision, ``prov:wasDerivedFrom`` lists the parent versions, and the newest
 evaluation's figures go in ``rai:dataLimitations`` (in words) and ``synthreg:evaluation``.
-A table version's rows are a ``recordSet`` with a typed field per column, read from its table
-files inside its archive (Croissant wants a digest for every file object: the archive has one).
+Each version's records are a ``recordSet`` read from one of its exports, named in the distribution
+with the digest Croissant requires (computed once and kept): a table's rows, a field per column,
+and an image version's ``image`` (PNG) and ``label`` from the ``parquet`` export; a scenes
+version's images (id, file name, size) from the merged ``coco`` file. ``mlcroissant`` cannot read
+files inside a zip's FileSet as tables, nor NPZ arrays, hence single exported files.
 """
 
 from __future__ import annotations
 
 import json
 import mimetypes
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
+import PIL
 import pyarrow as pa
 
-from catalog.archives import archive_index, version_zip_length
-from catalog.exports.tables import table_batches
+from catalog.exports import tables
+from catalog.exports.arrays import row_count
+from catalog.exports.digests import export_digest
 from catalog.leaderboard import entry_of
-from catalog.loaders import TABLE_SUFFIXES
 from catalog.models import Dataset, DatasetVersion, Modality
 
 CONTEXT = {
@@ -74,30 +79,82 @@ def _data_type(kind: pa.DataType) -> str:
     return "sc:Text"
 
 
-def _table_records(version: DatasetVersion, base_url: str) -> tuple[list[dict], list[dict]]:
-    """A table version's rows as a record set: the table files in the version's archive (a FileObject
-    with its digest, which Croissant requires) as a FileSet, and a field per column of the first file."""
-    tables = [entry["path"] for entry in version.manifest.get("files", []) if entry["path"].endswith(TABLE_SUFFIXES)]
-    suffixes = {path.rsplit(".", 1)[-1] for path in tables}
-    batch = next(table_batches(version), None)
-    if batch is None or len(suffixes) != 1:  # no rows, or Parquet and CSV mixed: no one file set reads them
+def _export_file(version: DatasetVersion, export, base_url: str, versions_url: str) -> dict:
+    """An export as a FileObject, with the digest of its bytes (computed once and kept)."""
+    # Its bytes depend on the writer's revision and on what encodes them (Parquet, PNG, deflate).
+    key = (f"{export.name}-{export.revision} pyarrow-{pa.__version__} pillow-{PIL.__version__} "
+           f"zlib-{zlib.ZLIB_RUNTIME_VERSION}")
+    digest = export_digest(version, key, lambda: export.write(version, versions_url))
+    name = export.filename(version)
+    return {"@type": "cr:FileObject", "@id": name, "name": name, "description": export.title,
+            "contentUrl": f"{base_url}formats/{export.name}", "encodingFormat": _encoding(name),
+            "contentSize": f"{digest['size']} B", "sha256": digest["sha256"]}
+
+
+def _field(record_set: str, name: str, kind: str, source: dict, **more: Any) -> dict:
+    return {"@type": "cr:Field", "@id": f"{record_set}/{name}", "name": name, "dataType": kind, "source": source,
+            **more}
+
+
+def _table_fields(version: DatasetVersion, source: dict) -> list[dict]:
+    """A field per column, typed from the first batch (the export casts every file to its schema)."""
+    batch = next(tables.table_batches(version), None)
+    if batch is None:
+        return []
+    schema = batch.schema
+    return [_field("rows", name, _data_type(schema.field(name).type), {**source, "extract": {"column": name}})
+            for name in schema.names]
+
+
+def _image_fields(version: DatasetVersion, source: dict) -> list[dict]:
+    """The PNG bytes of the ``{bytes, path}`` image column, as Hugging Face's own Croissant reads it, and the label."""
+    if not row_count(version):
+        return []
+    return [_field("samples", "image", "sc:ImageObject", {**source, "extract": {"column": "image"},
+                                                          "transform": {"jsonPath": "bytes"}}, description="The image, as PNG."),
+            _field("samples", "label", "sc:Integer", {**source, "extract": {"column": "label"}},
+                   description="Its class label.")]
+
+
+# The merged COCO file's per-image keys (COCO's own and the scenes renderer's).
+_COCO_IMAGE_KEYS = {"id": "sc:Integer", "file_name": "sc:Text", "width": "sc:Integer", "height": "sc:Integer"}
+
+
+def _scene_fields(version: DatasetVersion, source: dict) -> list[dict]:
+    return [_field("images", name, kind, {**source, "extract": {"jsonPath": f"$.images[*].{name}"}})
+            for name, kind in _COCO_IMAGE_KEYS.items()]
+
+
+# Per modality: the export the record set reads, its name and description, and its fields.
+_RECORDS = {
+    Modality.TABULAR: ("parquet", "rows", "Every row of the version's tables.", _table_fields),
+    Modality.IMAGE: ("parquet", "samples", "Every image of the version and its label.", _image_fields),
+    Modality.SCENE: ("coco", "images", "Every image of the version, from its merged COCO file.", _scene_fields),
+}
+
+
+def _records(version: DatasetVersion, formats: dict, base_url: str, versions_url: str) -> tuple[list[dict], list[dict]]:
+    """The version's records read from one of its exports, which goes in the distribution; none where
+    the version has not that export, or no rows."""
+    export_name, name, description, fields_of = _RECORDS[version.dataset.modality]
+    export = formats[export_name]
+    source = {"fileObject": {"@id": export.filename(version)}}
+    if not export.readable(version) or not (fields := fields_of(version, source)):
         return [], []
-    suffix = suffixes.pop()
-    archive = {"@type": "cr:FileObject", "@id": "archive.zip", "name": "archive.zip",
-               "description": "The version's files and manifest as one zip.", "contentUrl": f"{base_url}archive.zip",
-               "encodingFormat": "application/zip", "contentSize": f"{version_zip_length(version)} B",
-               "sha256": archive_index(version)["sha256"]}
-    files = {"@type": "cr:FileSet", "@id": "table-files", "name": "table-files", "containedIn": {"@id": "archive.zip"},
-             "encodingFormat": _encoding(f"x.{suffix}"), "includes": f"**/*.{suffix}"}
-    fields = [{"@type": "cr:Field", "@id": f"rows/{name}", "name": name, "dataType": _data_type(batch.schema.field(name).type),
-               "source": {"fileSet": {"@id": "table-files"}, "extract": {"column": name}}}
-              for name in batch.schema.names]
-    return [archive, files], [{"@type": "cr:RecordSet", "@id": "rows", "name": "rows",
-                               "description": "Every row of the version's tables.", "field": fields}]
+    return [_export_file(version, export, base_url, versions_url)], [
+        {"@type": "cr:RecordSet", "@id": name, "name": name, "description": description, "field": fields}]
 
 
-def croissant(version: DatasetVersion, versions_url: str) -> dict[str, Any]:
-    """The description; ``versions_url`` is the API's address of versions (``…/api/versions/``)."""
+def keep_record_digest(version: DatasetVersion, formats: dict) -> None:
+    """Computes and keeps the digest of the export the record set reads, so that no description waits
+    on it (a job's worker does this on publishing; the exports read write no link)."""
+    if version.dataset.modality in _RECORDS:
+        _records(version, formats, "", "")
+
+
+def croissant(version: DatasetVersion, versions_url: str, formats: dict) -> dict[str, Any]:
+    """The description; ``versions_url`` is the API's address of versions (``…/api/versions/``),
+    ``formats`` the export registry (its record sets read exports)."""
     base_url = f"{versions_url}{version.pk}/"
     dataset = version.dataset
     synthetic = dataset.kind == Dataset.Kind.SYNTHETIC
@@ -130,8 +187,8 @@ def croissant(version: DatasetVersion, versions_url: str) -> dict[str, Any]:
              "contentSize": f"{entry['size']} B", "sha256": entry["sha256"]}
             for entry in version.manifest.get("files", [])],
     }
-    if dataset.modality == Modality.TABULAR:
-        sources, records = _table_records(version, base_url)
+    if dataset.modality in _RECORDS:
+        sources, records = _records(version, formats, base_url, versions_url)
         description["distribution"].extend(sources)
         if records:
             description["recordSet"] = records
@@ -140,5 +197,5 @@ def croissant(version: DatasetVersion, versions_url: str) -> dict[str, Any]:
     return description
 
 
-def write_croissant(version: DatasetVersion, versions_url: str) -> Iterator[bytes]:
-    yield json.dumps(croissant(version, versions_url), indent=1).encode()
+def write_croissant(version: DatasetVersion, versions_url: str, formats: dict) -> Iterator[bytes]:
+    yield json.dumps(croissant(version, versions_url, formats), indent=1).encode()

@@ -78,7 +78,9 @@ FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("huggingface", "Hugging Face layout: README.md card and Parquet (zip)", "application/zip", ".zip",
                  frozenset({_TABLE, _IMAGE}), _ignoring_links(tables.write_huggingface), _has_rows, _card_changes),
     ExportFormat("croissant", "Croissant JSON-LD with responsible-AI fields", "application/ld+json", ".json",
-                 _ALL, croissant.write_croissant, changes_with=_description_changes, revision=2),
+                 # Its record sets read the exports above (their URLs and digests): handed FORMATS itself.
+                 _ALL, lambda version, versions_url: croissant.write_croissant(version, versions_url, FORMATS),
+                 changes_with=_description_changes, revision=3),
 )}
 
 

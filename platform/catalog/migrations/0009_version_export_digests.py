@@ -1,0 +1,16 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('catalog', '0008_version_archive_index'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='datasetversion',
+            name='export_digests',
+            field=models.JSONField(blank=True, default=dict),
+        ),
+    ]
