@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0008_version_archive_index'),
+        ('catalog', '0009_report_sizes'),
     ]
 
     operations = [
