@@ -10,6 +10,7 @@ model artifact (safetensors plus a JSON card) for publishing into a model datase
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from generators.spec import GeneratorSpec
 from jobs.evaluate import queue_evaluation
 from jobs.resolve import input_version
 from jobs.types import get_job_type
+
+logger = logging.getLogger(__name__)
 
 MODEL_WEIGHTS = "model.safetensors"
 MODEL_CARD = "card.json"
@@ -52,8 +55,14 @@ def publish(job_run, *, samples: int, staging: Path | None = None, dataset: Data
     )
     # The worker reads the files once more for the archive's CRCs and digest, and writes the export
     # Croissant's record set names for its digest, so no download or description waits on them.
-    archive_index(version)
-    croissant.keep_record_digest(version, FORMATS)
+    # Both are derived and the version is already published: if they fail, the first request that
+    # needs them computes them, and the job (succeeded) and its report stay as they are.
+    try:
+        archive_index(version)
+        croissant.keep_record_digest(version, FORMATS)
+    except Exception as exc:  # noqa: BLE001 - best effort, named in the log by type only (no data)
+        logger.warning("version %s: precomputing its archive index or export digest failed (%s); "
+                       "the first request will", version.pk, type(exc).__name__)
     return version
 
 

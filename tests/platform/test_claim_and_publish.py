@@ -137,3 +137,25 @@ def test_verify_finds_missing_and_altered_files(user, tmp_path):
     with pytest.raises(CommandError, match="2 file"):
         call_command("verify", stdout=out, stderr=io.StringIO())
     assert "a.txt: sha256" in out.getvalue() and "b.txt: missing" in out.getvalue()
+
+
+def test_a_failure_after_publishing_keeps_the_version_its_report_and_the_jobs_success(user, tmp_path, monkeypatch):
+    """The archive index and the export digest are derived after the version is published: if they
+    fail, the published version, its report and the job's success stand (a request computes them)."""
+    from jobs import outputs
+
+    def broken(version):
+        raise OSError("disk hiccup")
+
+    monkeypatch.setattr(outputs, "archive_index", broken)
+    job = service.submit(user, "generate", {"generator": "test-slow", "params": {"n": 2, "step_seconds": 0}})
+    run = runner.JobRun(runner.claim(str(job.pk), "here:1"), "here:1")
+    files, report = tmp_path / "version", tmp_path / "report"
+    files.mkdir()
+    report.mkdir()
+    (files / "samples.txt").write_bytes(b"0:0\n" * 2)
+    (report / "report.json").write_bytes(b"{}")
+    version = outputs.publish_with_report(run, report, samples=2, staging=files)
+    assert DatasetVersion.objects.get(pk=version.pk).status == "ready"
+    assert storage.dataset_storage().exists(version.summary["report"]["json"])
+    assert Job.objects.get(pk=job.pk).state == "succeeded"
