@@ -1,6 +1,6 @@
 """Schemathesis against the running API: every default check, every phase, ends with 0 failures.
 
-A live server (this test database: SQLite, and PostgreSQL in scripts/test's second run) with
+A live server (this test database: PostgreSQL in scripts/test, which runs it once) with
 real data: the seeded reference datasets and generators, a public synthetic version with an
 evaluation, and a job. Schemathesis logs in with an API token, so POST routes run too.
 """
