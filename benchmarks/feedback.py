@@ -10,7 +10,7 @@ on ``--final-n`` digits rendered from the configuration (the syn2real recipe at 
 re-checked with simpler classifiers fitted on the same rendered digits. An audit of the protocol's
 handed-out indices asserts that no tuner received a test index.
 
-    python benchmarks/feedback.py [--seeds 0 1] [--iterations 20] [--pairs 3] [--workers 1] [--arms meta-sim ...]
+    python benchmarks/feedback.py [--seeds 0 1] [--iterations 30] [--pairs 7] [--workers 2] [--arms meta-sim ...]
 
 ``--arms`` runs only those arms (for iterating on one tuner); the goals are then left out.
 
@@ -91,7 +91,7 @@ def scenes_row(iterations: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--iterations", type=int, default=Budget.iterations)
     parser.add_argument("--pairs", type=int, default=Budget.pairs)
     parser.add_argument("--final-n", type=int, default=10_000)
     parser.add_argument("--final-steps", type=int, default=1000)

@@ -6,7 +6,8 @@ outside the schema's bounds), and :func:`tune` runs learning-to-simulate, Meta-S
 distribution matching, VADRA-style adversarial randomization or random search on it.
 """
 
-from generators.feedback.measures import FixedFeatures, median_bandwidth, mmd2, render_arrays
+from generators.feedback.features import RenderedFeatures
+from generators.feedback.measures import median_bandwidth, mmd2, render_arrays
 from generators.feedback.policy import (
            GaussianPolicy,
            NaturalEvolution,
@@ -16,6 +17,6 @@ from generators.feedback.policy import (
 from generators.feedback.space import Coordinate, ParameterSpace
 from generators.feedback.tuners import TUNERS, Budget, RealData, TuneResult, tune
 
-__all__ = ["TUNERS", "Budget", "Coordinate", "FixedFeatures", "GaussianPolicy", "NaturalEvolution", "ParameterSpace",
-           "RealData", "TuneResult", "median_bandwidth", "mmd2", "rank_utilities", "render_arrays", "score_gradient",
-           "tune"]
+__all__ = ["TUNERS", "Budget", "Coordinate", "GaussianPolicy", "NaturalEvolution", "ParameterSpace", "RealData",
+           "RenderedFeatures", "TuneResult", "median_bandwidth", "mmd2", "rank_utilities", "render_arrays",
+           "score_gradient", "tune"]

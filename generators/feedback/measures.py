@@ -1,4 +1,4 @@
-"""What the tuners measure: rendered arrays, a quick task model, fixed features and MMD."""
+"""What the tuners measure: rendered arrays, a quick task model, and MMD."""
 
 from __future__ import annotations
 
@@ -66,31 +66,6 @@ def train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, 
 def accuracy(model: nn.Module, x: torch.Tensor, y: np.ndarray) -> float:
     with torch.no_grad():
         return float((model(x).argmax(1).numpy() == np.asarray(y)).mean())
-
-
-class FixedFeatures:
-    """A fixed, randomly initialised conv net (seeded; nothing downloaded, nothing trained): its
-    pooled responses are the feature space Meta-Sim's MMD is measured in. Random conv features keep
-    local stroke structure that raw pixels spread thin, and depend on no labels at all."""
-
-    def __init__(self, seed: int = 0, channels: int = 64) -> None:
-        self.seed, self.channels = seed, channels
-        torch.manual_seed(seed)
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten(),
-        ).eval()
-
-    def __call__(self, images: np.ndarray, value_max: float) -> np.ndarray:
-        x = torch.as_tensor(np.asarray(images, dtype=np.float32) / value_max)
-        if x.ndim == 4:  # N x C x H x W (scenes): grey, as the net has one input channel
-            x = x.mean(dim=1)
-        with torch.no_grad():
-            return self.net(x[:, None]).numpy().astype(np.float64)
-
-    def describe(self) -> dict[str, Any]:
-        return {"network": "2 conv 3x3 layers (ReLU), adaptive average pool to 4x4, random init",
-                "channels": self.channels, "seed": self.seed, "trained": False}
 
 
 def median_bandwidth(features: np.ndarray) -> float:

@@ -154,7 +154,7 @@ def test_tuning_reads_the_dev_half_only():
     assert all(purpose != "evaluate" for purpose, _ in protocol.handed_out)
 
 
-@pytest.mark.parametrize("tuner", ["learning-to-simulate", "vadra"])
+@pytest.mark.parametrize("tuner", ["learning-to-simulate", "meta-sim", "vadra"])
 def test_a_resumed_tuner_ends_as_an_uninterrupted_one(real_dev, tuner):
     _, real = real_dev
     space = ParameterSpace(DIGITS_SPEC, attributes=["slant", "width", "allographs.7"])
@@ -173,7 +173,9 @@ def test_meta_sim_tunes_without_labels_and_records_its_features(real_dev):
     _, real = real_dev
     space = ParameterSpace(DIGITS_SPEC, attributes=["slant"])
     result = tune("meta-sim", space, RealData(real.images, None), budget=TINY)
-    assert result.details["features"]["seed"] == 0 and result.details["features"]["trained"] is False
+    features = result.details["features"]
+    assert features["seed"] == 0 and "no real image or label" in features["trained_on"]
+    assert features["targets"] == ["slant:centre"] and len(features["weights_sha256"]) == 64
     assert all(entry["dev_accuracy"] is None for entry in result.history)
     with pytest.raises(ValueError, match="labelled"):
         tune("learning-to-simulate", space, RealData(real.images, None), budget=TINY)
