@@ -61,7 +61,9 @@ class Budget:
 
     @property
     def evaluations(self) -> int:
-        """Rendered batches a tuner scores: the start, then the candidates and the mean per iteration."""
+        """Rendered batches a tuner scores: the start, then the candidates and the mean per iteration
+        (beside them, once: meta-sim's feature net trains on ``FeatureMMD.feature_batches`` batches'
+        worth of renders)."""
         return 1 + self.iterations * (2 * self.pairs + 1)
 
 
