@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,13 +43,14 @@ class RenderedFeatures:
     of the box (at least 8 configurations); ``classes``: how many labels its images may carry."""
 
     def __init__(self, space: ParameterSpace, value_max: float, *, images: int = 20_000, classes: int = 10,
-                 seed: int = 0) -> None:
+                 seed: int = 0, progress: Callable[[str], None] = lambda message: None) -> None:
         self.value_max, self.seed = value_max, seed
         rng = np.random.default_rng([seed, 7])
         roles = [coordinate.role for coordinate in space.coordinates]
         targets = [i for i, role in enumerate(roles) if role in TARGET_ROLES]
         spreads = [i for i, role in enumerate(roles) if role in ("spread", "std")]
         configurations = max(8, images // PER_CONFIGURATION)
+        progress(f"rendering {configurations * PER_CONFIGURATION} images for its feature net")
         x, y, t = [], [], []
         for _ in range(configurations):
             unit = rng.uniform(0.0, 1.0, space.dimension)
@@ -74,7 +76,9 @@ class RenderedFeatures:
         generator = torch.Generator().manual_seed(seed)
         self.steps = min(2000, math.ceil(EPOCHS * len(inputs) / BATCH))
         self.net.train()
-        for _ in range(self.steps):
+        for step in range(self.steps):
+            if step % 200 == 0:
+                progress(f"training its feature net, step {step} of {self.steps}")
             pick = torch.randint(0, len(inputs), (BATCH,), generator=generator)
             hidden = self.net(inputs[pick])
             regression = nn.functional.mse_loss(regress(hidden), centres[pick])

@@ -137,7 +137,7 @@ class _Objective:
     # smooth, and small steps follow it.
     sigma = 0.15
 
-    def __init__(self, scorer: _Scorer) -> None:
+    def __init__(self, scorer: _Scorer, progress: Progress = no_progress) -> None:
         self.scorer = scorer
 
     def reward(self, unit: np.ndarray, iteration: int) -> tuple[float, dict[str, float]]:
@@ -175,10 +175,11 @@ class FeatureMMD(_Objective):
     sample = 1000  # rendered images compared with the real ones: the MMD's cost grows with its square
     feature_batches = 5  # the feature net is trained on this many batches' worth of rendered images
 
-    def __init__(self, scorer: _Scorer) -> None:
+    def __init__(self, scorer: _Scorer, progress: Progress = no_progress) -> None:
         super().__init__(scorer)
         self.features = RenderedFeatures(scorer.space, scorer.real.value_max, classes=scorer.real.classes,
-                                         images=self.feature_batches * scorer.budget.images, seed=scorer.seed)
+                                         images=self.feature_batches * scorer.budget.images, seed=scorer.seed,
+                                         progress=lambda message: progress(0.0, f"meta-sim: {message}"))
         self.real_features = self.features(scorer.real.images)
         middle = median_bandwidth(self.real_features[:500])
         self.bandwidths = (middle / 2, middle, middle * 2)
@@ -202,7 +203,7 @@ class AdversarialLoss(_Objective):
     name = "vadra"
     select_best = False
 
-    def __init__(self, scorer: _Scorer) -> None:
+    def __init__(self, scorer: _Scorer, progress: Progress = no_progress) -> None:
         super().__init__(scorer)
         self.flat_dev = flat(scorer.real.images, scorer.real.value_max)
         self.model = task_model(self.flat_dev.shape[1], scorer.real.classes, scorer.seed)
@@ -268,7 +269,7 @@ def _tune(tuner: str, space: ParameterSpace, real: RealData, *, start: np.ndarra
     start = space.generic_start() if start is None else np.clip(np.asarray(start, dtype=float), 0, 1)
     scorer = _Scorer(space, real, budget, seed)
     objective: _Objective = {"learning-to-simulate": DevAccuracy, "random-search": DevAccuracy,
-                             "meta-sim": FeatureMMD, "vadra": AdversarialLoss}[tuner](scorer)
+                             "meta-sim": FeatureMMD, "vadra": AdversarialLoss}[tuner](scorer, progress)
     sigma = objective.sigma if budget.sigma is None else budget.sigma
     policy, update = GaussianPolicy(start, sigma), NaturalEvolution(space.dimension, budget.rate)
     history: list[dict[str, Any]] = []

@@ -172,7 +172,10 @@ def test_a_resumed_tuner_ends_as_an_uninterrupted_one(real_dev, tuner):
 def test_meta_sim_tunes_without_labels_and_records_its_features(real_dev):
     _, real = real_dev
     space = ParameterSpace(DIGITS_SPEC, attributes=["slant"])
-    result = tune("meta-sim", space, RealData(real.images, None), budget=TINY)
+    messages = []
+    result = tune("meta-sim", space, RealData(real.images, None), budget=TINY,
+                  progress=lambda fraction, message: messages.append(message))
+    assert any(message.startswith("meta-sim: training its feature net") for message in messages)
     features = result.details["features"]
     assert features["seed"] == 0 and "no real image or label" in features["trained_on"]
     assert features["targets"] == ["slant:centre"] and len(features["weights_sha256"]) == 64
