@@ -63,15 +63,18 @@ class RenderedFeatures:
         inputs = _grey(np.concatenate(x), value_max)
         centres = torch.as_tensor(np.concatenate(t), dtype=torch.float32)
         labels = torch.as_tensor(np.concatenate(y), dtype=torch.int64) if all(v is not None for v in y) else None
+        if not targets and labels is None:
+            raise ValueError("meta-sim's feature net needs a numeric attribute to tune or labelled images: "
+                             "only choice weights of an unlabelled generator leave it nothing to learn")
 
         torch.manual_seed(seed)
         self.net = nn.Sequential(
             nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
         )
-        regress = nn.Linear(256, len(targets))
+        regress = nn.Linear(256, len(targets)) if targets else None  # choice weights only: no centre to tell
         classify = nn.Linear(256, classes) if labels is not None else None
-        heads = [regress] + ([classify] if classify is not None else [])
+        heads = [head for head in (regress, classify) if head is not None]
         optimizer = torch.optim.Adam([p for module in (self.net, *heads) for p in module.parameters()], lr=2e-3)
         generator = torch.Generator().manual_seed(seed)
         self.steps = min(2000, math.ceil(EPOCHS * len(inputs) / BATCH))
@@ -81,18 +84,17 @@ class RenderedFeatures:
                 progress(f"training its feature net, step {step} of {self.steps}")
             pick = torch.randint(0, len(inputs), (BATCH,), generator=generator)
             hidden = self.net(inputs[pick])
-            regression = nn.functional.mse_loss(regress(hidden), centres[pick])
-            loss = REGRESSION_WEIGHT * regression
+            terms = {}
+            if regress is not None:
+                terms["centres_mse"] = nn.functional.mse_loss(regress(hidden), centres[pick])
             if classify is not None and labels is not None:
-                classification = nn.functional.cross_entropy(classify(hidden), labels[pick])
-                loss = loss + classification
+                terms["class_cross_entropy"] = nn.functional.cross_entropy(classify(hidden), labels[pick])
+            loss = REGRESSION_WEIGHT * terms.get("centres_mse", 0.0) + terms.get("class_cross_entropy", 0.0)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
         self.net.eval()
-        self.losses = {"centres_mse": round(float(regression.detach()), 5)}
-        if classify is not None:
-            self.losses["class_cross_entropy"] = round(float(classification.detach()), 5)
+        self.losses = {name: round(float(term.detach()), 5) for name, term in terms.items()}
         self.rendered = len(inputs)
         self.configurations = configurations
         self.targets = [space.coordinates[i].name for i in targets]

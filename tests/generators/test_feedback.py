@@ -182,3 +182,15 @@ def test_meta_sim_tunes_without_labels_and_records_its_features(real_dev):
     assert all(entry["dev_accuracy"] is None for entry in result.history)
     with pytest.raises(ValueError, match="labelled"):
         tune("learning-to-simulate", space, RealData(real.images, None), budget=TINY)
+
+
+def test_meta_sim_on_choice_weights_alone_learns_from_the_labels_and_records_no_nan(real_dev):
+    # No centre to regress: the feature net learns the classes only, and its record stays valid JSON.
+    _, real = real_dev
+    space = ParameterSpace(DIGITS_SPEC, attributes=["allographs.7"])
+    result = tune("meta-sim", space, real, budget=TINY)
+    features = result.details["features"]
+    assert features["targets"] == [] and features["class_head"]
+    assert list(features["final_losses"]) == ["class_cross_entropy"]
+    assert all(math.isfinite(value) for value in features["final_losses"].values())
+    assert all(math.isfinite(entry["objective"]) for entry in result.history)
